@@ -1,0 +1,76 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of wincontainers.images.docker_image_tag (documentation in plugins/modules).
+
+Idempotent by image ID: one exec reads the source and every target; a second exec tags only
+the targets that do not already point at the source image.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli
+from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase, TaskFailed
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Host
+from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import (
+    parse_image,
+    parse_reference,
+    parse_tag,
+)
+
+
+class ActionModule(DockerActionBase):
+    ARGUMENT_SPEC = {
+        "name": {"type": "str", "required": True},
+        "tag": {"type": "str", "default": "latest"},
+        "repository": {"type": "list", "elements": "str", "required": True},
+        "existing_images": {"type": "str", "default": "overwrite", "choices": ["keep", "overwrite"]},
+    }
+
+    def execute(self, host: Host, args: dict[str, Any]) -> dict[str, Any]:
+        tag = parse_tag(args["tag"], "tag")
+        source = parse_image(args["name"], "name")
+        if source.reference is not None and not source.may_be_id and source.reference.tag is None and source.reference.digest is None:
+            source = parse_image(str(source.reference.with_tag(tag)), "name")
+        targets = [parse_reference(target, "repository", default_tag=tag) for target in args["repository"]]
+        if not targets:
+            raise TaskFailed("repository: at least one target reference is required")
+        for target in targets:
+            if target.digest is not None:
+                raise TaskFailed("repository: %r has a digest; a tag target cannot" % str(target))
+
+        images = docker_cli.read_inspect(
+            host, host.run(docker_cli.inspect_calls([source.text] + [str(t) for t in targets]))
+        )
+        image = docker_cli.find_image(images, source)
+        if image is None:
+            raise TaskFailed("name: the source image %r was not found on %s" % (source.text, host.name))
+
+        before: dict[str, str | None] = {}
+        to_tag: list[str] = []
+        kept: list[str] = []
+        for target in targets:
+            name = str(target)
+            current = docker_cli.find_image(images, parse_image(name, "repository"))
+            before[name] = current["Id"] if current else None
+            if current is not None and current["Id"] == image["Id"]:
+                continue
+            if current is not None and args["existing_images"] == "keep":
+                kept.append(name)
+                continue
+            to_tag.append(name)
+
+        if to_tag and not self.check_mode:
+            docker_cli.raise_for_failures(host, host.run(docker_cli.tag_calls(image["Id"], to_tag)), "tagging")
+
+        after = dict(before)
+        after.update({name: image["Id"] for name in to_tag})
+        result: dict[str, Any] = {
+            "changed": bool(to_tag),
+            "image": image,
+            "tagged_images": to_tag,
+            "kept_images": kept,
+        }
+        if self.diff_mode:
+            result["diff"] = {"before": before, "after": after}
+        return result

@@ -1,0 +1,80 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The base of every action plugin in the collection.
+
+It validates the task's arguments against the plugin's ``ARGUMENT_SPEC`` before anything runs
+on a host, opens the ``Host``, turns the collection's errors into a failed result with a clear
+message, and removes the values of ``no_log`` options from whatever it returns (ansible-core
+does that for modules, not for action plugins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Host, HostError
+from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import ReferenceError
+
+
+class TaskFailed(Exception):
+    """A failure found by the plugin's own checks; ``result`` holds extra return values."""
+
+    def __init__(self, message: str, **result: Any) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class DockerActionBase(ActionBase):
+    ARGUMENT_SPEC: Mapping[str, Any] = {}
+    MUTUALLY_EXCLUSIVE: list[list[str]] = []
+    REQUIRED_IF: list[Any] = []
+
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        del tmp
+        secrets = self._secret_values()
+        try:
+            _, args = self.validate_argument_spec(
+                argument_spec=dict(self.ARGUMENT_SPEC),
+                mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
+                required_if=self.REQUIRED_IF,
+            )
+            host = Host(self, task_vars)
+            result.update(self.execute(host, args))
+            result.setdefault("changed", False)
+        except AnsibleActionFail as exc:
+            result.update(failed=True, msg=str(exc.message))
+        except TaskFailed as exc:
+            result.update(exc.result)
+            result.update(failed=True, msg=str(exc))
+        except (HostError, ReferenceError) as exc:
+            result.update(failed=True, msg=str(exc))
+        return remove_values(result, secrets) if secrets else result
+
+    def execute(self, host: Host, args: dict[str, Any]) -> dict[str, Any]:
+        """Do the task's work and return its result; raise ``TaskFailed`` to fail it."""
+        raise NotImplementedError
+
+    @property
+    def check_mode(self) -> bool:
+        return bool(self._task.check_mode)
+
+    @property
+    def diff_mode(self) -> bool:
+        return bool(self._task.diff)
+
+    def _secret_values(self) -> set[str]:
+        values = set()
+        for name, spec in self.ARGUMENT_SPEC.items():
+            value = self._task.args.get(name)
+            if spec.get("no_log") and isinstance(value, str) and value:
+                values.add(value)
+        return values

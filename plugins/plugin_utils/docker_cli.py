@@ -1,0 +1,160 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Typed docker CLI operations: the calls to make and the reading of their JSON output.
+
+Builders return ``Call`` lists so that a module can put several reads in one exec; readers
+turn ``CallResult`` lists into Python data and turn docker's errors into clear messages.
+Output is only ever read from JSON (``docker image inspect``, ``--format '{{json .}}'``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, CallResult, Host, HostError
+from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import (
+    ImageSpec,
+    reference_matches,
+)
+from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_args import MAX_ARGUMENTS_LENGTH
+
+_ENGINE_UNREACHABLE = re.compile(
+    r"Cannot connect to the Docker daemon|error during connect|pipe/docker_engine|Is the docker daemon running",
+    re.IGNORECASE,
+)
+_PERMISSION_DENIED = re.compile(r"permission denied while trying to connect to the Docker daemon", re.IGNORECASE)
+_NO_SUCH_IMAGE = re.compile(r"No such (image|object)", re.IGNORECASE)
+
+
+class DockerError(HostError):
+    pass
+
+
+class EngineUnreachable(DockerError):
+    pass
+
+
+def raise_for_engine(host: Host, results: Iterable[CallResult]) -> None:
+    """Fail clearly when docker could not reach its engine, whatever the command was."""
+    for result in results:
+        if result.ok:
+            continue
+        if _PERMISSION_DENIED.search(result.stderr):
+            raise EngineUnreachable(
+                "%s: permission denied on the Docker engine socket; run the task with become "
+                "or as a user in the docker group" % host.name
+            )
+        if _ENGINE_UNREACHABLE.search(result.stderr):
+            hint = "is the docker service running? (Start-Service docker)" if host.is_windows else "is dockerd running?"
+            raise EngineUnreachable(
+                "%s: the Docker engine is not reachable: %s; %s" % (host.name, first_line(result.stderr), hint)
+            )
+
+
+def first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def command_failed(host: Host, result: CallResult, what: str) -> DockerError:
+    detail = result.stderr.strip() or result.stdout.strip() or "no output"
+    return DockerError("%s: %s failed (docker exit code %d): %s" % (host.name, what, result.rc, detail))
+
+
+def chunked(prefix: Sequence[str], values: Sequence[str]) -> list[tuple[str, ...]]:
+    """Argument lists ``prefix + some values``, each short enough for a Windows command line."""
+    budget = MAX_ARGUMENTS_LENGTH - sum(len(p) + 1 for p in prefix)
+    chunks: list[tuple[str, ...]] = []
+    current: list[str] = []
+    size = 0
+    for value in values:
+        # Quoting can at most double a value and add two quotes.
+        cost = 2 * len(value) + 3
+        if current and size + cost > budget:
+            chunks.append(tuple(prefix) + tuple(current))
+            current, size = [], 0
+        current.append(value)
+        size += cost
+    if current:
+        chunks.append(tuple(prefix) + tuple(current))
+    return chunks
+
+
+def json_documents(text: str) -> list[Any]:
+    """Every JSON document in ``text`` (chunked calls print one array each)."""
+    decoder = json.JSONDecoder()
+    documents = []
+    index = 0
+    text = text.strip()
+    while index < len(text):
+        document, end = decoder.raw_decode(text, index)
+        documents.append(document)
+        index = end
+        while index < len(text) and text[index].isspace():
+            index += 1
+    return documents
+
+
+def inspect_calls(names: Sequence[str]) -> list[Call]:
+    """``docker image inspect`` of the named images (missing ones are simply not returned)."""
+    return [Call(arguments) for arguments in chunked(("image", "inspect"), list(dict.fromkeys(names)))]
+
+
+def inspect_all_calls() -> list[Call]:
+    """List every image ID, then inspect them: two calls, one exec."""
+    return [
+        Call(("image", "ls", "--all", "--quiet", "--no-trunc")),
+        Call(("image", "inspect"), append_lines_of=0),
+    ]
+
+
+def read_inspect(host: Host, results: Sequence[CallResult]) -> list[dict[str, Any]]:
+    """The inspect objects of the results, each image once, in the order docker gave them."""
+    raise_for_engine(host, results)
+    images: dict[str, dict[str, Any]] = {}
+    for result in results:
+        if result.call.arguments[:2] != ("image", "inspect"):
+            if not result.ok:
+                raise command_failed(host, result, "listing images")
+            continue
+        if not result.ok:
+            unexpected = [
+                line for line in result.stderr.splitlines() if line.strip() and not _NO_SUCH_IMAGE.search(line)
+            ]
+            if unexpected:
+                raise command_failed(host, result, "docker image inspect")
+        for document in json_documents(result.stdout):
+            for image in document or []:
+                images.setdefault(image["Id"], image)
+    return list(images.values())
+
+
+def find_image(images: Iterable[dict[str, Any]], spec: ImageSpec) -> dict[str, Any] | None:
+    """The image ``spec`` names, resolved as docker does: by name first, then by ID prefix."""
+    images = list(images)
+    if spec.reference is not None:
+        for image in images:
+            names = (image.get("RepoTags") or []) + (image.get("RepoDigests") or [])
+            if any(reference_matches(spec.reference, name) for name in names):
+                return image
+    if spec.is_id or spec.may_be_id:
+        wanted = spec.text.split(":", 1)[-1]
+        for image in images:
+            if image["Id"].split(":", 1)[-1].startswith(wanted):
+                return image
+    return None
+
+
+def tag_calls(source_id: str, targets: Iterable[str]) -> list[Call]:
+    return [Call(("image", "tag", source_id, target)) for target in targets]
+
+
+def raise_for_failures(host: Host, results: Sequence[CallResult], what: str) -> None:
+    raise_for_engine(host, results)
+    for result in results:
+        if not result.ok:
+            raise command_failed(host, result, "%s (docker %s)" % (what, " ".join(result.call.arguments[:2])))

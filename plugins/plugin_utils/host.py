@@ -1,0 +1,116 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The host a task runs on, reached through the task's own connection.
+
+``Host.run`` sends any number of program calls to the host in one exec (one round trip) and
+returns their results; ``Host.execute`` runs any constant script with a JSON payload. Each exec
+is one constant command line plus one line of JSON on stdin, whatever the dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible.errors import AnsibleConnectionFailure
+
+from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import (
+    AnswerError,
+    Dialect,
+    dialect_for,
+    encode_request,
+)
+
+
+class HostError(Exception):
+    """A failure the task reports as its message."""
+
+
+class ConnectionFailed(HostError):
+    pass
+
+
+class ExecutableNotFound(HostError):
+    pass
+
+
+@dataclass(frozen=True)
+class Call:
+    """One program run on the host: ``docker`` unless said otherwise."""
+
+    arguments: tuple[str, ...]
+    exe: str = "docker"
+    stdin: str | None = field(default=None, repr=False)
+    environment: Mapping[str, str] | None = None
+    append_lines_of: int | None = None
+
+
+@dataclass(frozen=True)
+class CallResult:
+    call: Call
+    rc: int
+    stdout: str
+    stderr: str
+    skipped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0
+
+
+class Host:
+    def __init__(self, action: Any, task_vars: Mapping[str, Any] | None = None) -> None:
+        task_vars = task_vars or {}
+        self._action = action
+        self.name = str(task_vars.get("inventory_hostname") or getattr(action._play_context, "remote_addr", None) or "host")
+        self.dialect: Dialect = dialect_for(action._connection._shell, task_vars.get("ansible_python_interpreter"))
+        self.execs = 0
+
+    @property
+    def is_windows(self) -> bool:
+        return self.dialect.name == "windows"
+
+    def run(self, calls: Sequence[Call], parallel: int = 1) -> list[CallResult]:
+        """Run the calls in one exec, at most ``parallel`` at a time; results in call order."""
+        if not calls:
+            return []
+        requests = []
+        for call in calls:
+            request = self.dialect.call_request(call.exe, list(call.arguments))
+            if call.stdin is not None:
+                request["stdin"] = call.stdin
+            if call.environment:
+                request["env"] = dict(call.environment)
+            if call.append_lines_of is not None:
+                request["append_lines_of"] = call.append_lines_of
+            requests.append(request)
+        answer = self.execute("run", {"parallel": parallel, "calls": requests})
+        results = answer.get("results") or []
+        if len(results) != len(calls):
+            raise HostError("%s: expected %d results from the host, got %d" % (self.name, len(calls), len(results)))
+        return [
+            CallResult(call, int(r["rc"]), r.get("stdout") or "", r.get("stderr") or "", bool(r.get("skipped")))
+            for call, r in zip(calls, results)
+        ]
+
+    def execute(self, operation: str, payload: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Run the constant script ``operation`` with ``payload`` on stdin; return its answer."""
+        command = self.dialect.command(operation)
+        try:
+            output = self._action._low_level_execute_command(command, in_data=encode_request(payload))
+        except AnsibleConnectionFailure as exc:
+            raise ConnectionFailed("%s: connection failed: %s" % (self.name, exc)) from exc
+        self.execs += 1
+        try:
+            answer = self.dialect.read_answer(output["rc"], output.get("stdout", ""), output.get("stderr", ""))
+        except AnswerError as exc:
+            raise HostError("%s: %s" % (self.name, exc)) from exc
+        error = answer.get("error")
+        if error:
+            if error.get("kind") == "not_found":
+                raise ExecutableNotFound(
+                    "%s: the %s CLI was not found on the host (looked on PATH%s); install Docker or add it to PATH"
+                    % (self.name, error.get("exe"), " and in %ProgramFiles%\\Docker" if self.is_windows else "")
+                )
+            raise HostError("%s: %s" % (self.name, error.get("message") or error))
+        return answer
