@@ -18,8 +18,9 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_args 
 
 # The command ansible-core's own PowerShell shell plugin builds; the winrm connection sends a
 # command containing " -EncodedCommand " as it is, and psrp runs the decoded script in its
-# runspace instead of starting a process.
+# runspace instead of starting a process. What it encodes is always the same small bootstrap.
 POWERSHELL_PREFIX = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand "
+WINDOWS_COMMAND = POWERSHELL_PREFIX + base64.b64encode(powershell_scripts.BOOTSTRAP.encode("utf-16-le")).decode("ascii")
 WINDOWS_SHELL_FAMILIES = frozenset(("powershell", "cmd"))
 
 
@@ -47,6 +48,9 @@ class Dialect:
     def command(self, operation: str) -> str:
         raise NotImplementedError
 
+    def stdin(self, operation: str, payload: Mapping[str, Any]) -> bytes:
+        return encode_request(payload)
+
     def call_request(self, exe: str, arguments: list[str]) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -63,8 +67,13 @@ class WindowsDialect(Dialect):
     scripts = powershell_scripts.SCRIPTS
 
     def command(self, operation: str) -> str:
-        encoded = base64.b64encode(self.scripts[operation].encode("utf-16-le")).decode("ascii")
-        return POWERSHELL_PREFIX + encoded
+        if operation not in self.scripts:
+            raise KeyError(operation)
+        return WINDOWS_COMMAND
+
+    def stdin(self, operation: str, payload: Mapping[str, Any]) -> bytes:
+        script = base64.b64encode(self.scripts[operation].encode("utf-8"))
+        return script + b"\n" + encode_request(payload)
 
     def call_request(self, exe: str, arguments: list[str]) -> dict[str, Any]:
         return {"exe": exe, "cmdline": join_arguments(arguments)}

@@ -3,7 +3,8 @@
 
 ``Host.run`` sends any number of program calls to the host in one exec (one round trip) and
 returns their results; ``Host.execute`` runs any constant script with a JSON payload. Each exec
-is one constant command line plus one line of JSON on stdin, whatever the dialect.
+is one constant command line plus one line of JSON on stdin (on Windows preceded by the
+base64 of the constant script, which the constant bootstrap command runs).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect impor
     AnswerError,
     Dialect,
     dialect_for,
-    encode_request,
 )
 
 
@@ -97,7 +97,7 @@ class Host:
         """Run the constant script ``operation`` with ``payload`` on stdin; return its answer."""
         command = self.dialect.command(operation)
         try:
-            output = self._action._low_level_execute_command(command, in_data=encode_request(payload))
+            output = self._action._low_level_execute_command(command, in_data=self.dialect.stdin(operation, payload))
         except AnsibleConnectionFailure as exc:
             raise ConnectionFailed("%s: connection failed: %s" % (self.name, exc)) from exc
         self.execs += 1

@@ -1,9 +1,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The constant PowerShell scripts that the Windows dialect runs on a host.
 
-Every script here is fixed text: nothing a user types is ever placed in it. What varies travels
-as one JSON line on the script's input (``$input``), which works the same over ``winrm``
-(process stdin), ``psrp`` (pipeline input) and ``ssh``. Each script answers with one JSON line
+Every script here is fixed text: nothing a user types is ever placed in it. The command line
+is always ``BOOTSTRAP`` (a few hundred characters, far below cmd.exe's 8,191-character limit
+that WinRS imposes); it reads two lines from its input (``$input``, which works the same over
+``winrm`` process stdin, ``psrp`` pipeline input and ``ssh``): the base64 of one of ``SCRIPTS``,
+which it runs, and one JSON line with everything that varies, which it passes to that script as
+its input. Each script answers with one JSON line
 whose non-ASCII characters are escaped, so no console code page can corrupt it, and catches
 every exception into that answer instead of letting CLIXML reach stderr.
 
@@ -11,6 +14,16 @@ The scripts target Windows PowerShell 5.1 (no ``??``, no ternaries, no ``-AsHash
 """
 
 from __future__ import annotations
+
+# Runs the script of the first input line with the remaining lines as its input. A failure to
+# even start the script is answered in the same JSON form as the scripts' own errors.
+BOOTSTRAP = (
+    r"$ErrorActionPreference = 'Stop'; $lines = @($input); "
+    r"try { $script = [ScriptBlock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($lines[0]))) } "
+    r"""catch { Write-Output ('{"results":[],"error":{"kind":"exception","message":"bootstrap: ' + """
+    r"""($_.Exception.Message -replace '[^ -~]', '?' -replace '[\\"]', "'") + '"}}'); exit 1 }; """
+    r"$lines | Select-Object -Skip 1 | & $script"
+)
 
 # Functions shared by the scripts. Executables are chosen from a fixed table, never named by
 # the request: the request only says "docker" or "tar".
@@ -29,8 +42,10 @@ function Write-Answer {
     Write-Output $ascii
 }
 
-function Read-Request {
-    $text = @($input) -join "`n"
+function ConvertFrom-Request {
+    # The script's own $input is passed in: inside a function $input is the function's.
+    param([object[]]$Lines)
+    $text = @($Lines) -join "`n"
     if (-not $text.Trim()) { throw 'the request line on stdin is empty' }
     ConvertFrom-Json -InputObject $text
 }
@@ -120,7 +135,7 @@ function Complete-Call {
 # (`append_lines_of`), so "list, then inspect what was listed" is one round trip.
 RUN = PRELUDE + r"""
 try {
-    $request = Read-Request
+    $request = ConvertFrom-Request -Lines @($input)
     $calls = @($request.calls)
     $parallel = [Math]::Max(1, [int]$request.parallel)
     $paths = @{}
