@@ -51,6 +51,10 @@ class Dialect:
     def stdin(self, operation: str, payload: Mapping[str, Any]) -> bytes:
         return encode_request(payload)
 
+    def job_runner(self) -> dict[str, str]:
+        """Request fields that give ``job_start`` the constant runner script to install."""
+        raise NotImplementedError
+
     def call_request(self, exe: str, arguments: list[str]) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -75,6 +79,12 @@ class WindowsDialect(Dialect):
         script = base64.b64encode(self.scripts[operation].encode("utf-8"))
         return script + b"\n" + encode_request(payload)
 
+    def job_runner(self) -> dict[str, str]:
+        return {
+            "runner": base64.b64encode(self.scripts["job_runner"].encode("utf-8")).decode("ascii"),
+            "runner_bootstrap": powershell_scripts.JOB_RUNNER_BOOTSTRAP,
+        }
+
     def call_request(self, exe: str, arguments: list[str]) -> dict[str, Any]:
         return {"exe": exe, "cmdline": join_arguments(arguments)}
 
@@ -91,6 +101,9 @@ class PosixDialect(Dialect):
 
     def call_request(self, exe: str, arguments: list[str]) -> dict[str, Any]:
         return {"exe": exe, "argv": list(arguments)}
+
+    def job_runner(self) -> dict[str, str]:
+        return {"runner": self.scripts["job_runner"]}
 
 
 def dialect_for(shell: Any, interpreter: Any = None) -> Dialect:

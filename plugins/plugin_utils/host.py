@@ -93,6 +93,13 @@ class Host:
             for call, r in zip(calls, results)
         ]
 
+    def reconnect(self) -> None:
+        """Drop the connection so that the next exec opens a new one."""
+        try:
+            self._action._connection.reset()
+        except Exception:  # noqa: BLE001 - the next exec reports what is wrong
+            pass
+
     def execute(self, operation: str, payload: Mapping[str, Any]) -> Mapping[str, Any]:
         """Run the constant script ``operation`` with ``payload`` on stdin; return its answer."""
         command = self.dialect.command(operation)

@@ -119,6 +119,176 @@ except Exception as exc:
     answer({"results": [], "error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})
 '''
 
+# Detached jobs (see powershell_scripts for the why): the runner is started in its own session
+# (setsid), so it outlives the exec and the connection that started it.
+JOB_PRELUDE = PRELUDE + r'''
+import re, tempfile
+
+def job_directory(job_id):
+    if not re.match(r"^[0-9a-f]{16,64}$", str(job_id)):
+        raise ValueError("invalid job id %r" % job_id)
+    return os.path.join(tempfile.gettempdir(), "wincontainers.images-jobs-%d" % os.getuid(), job_id)
+
+
+def read_shared(path, limit=262144):
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - limit))
+            return handle.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
+
+
+def write_atomically(path, text):
+    with open(path + ".tmp", "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(path + ".tmp", path)
+'''
+
+JOB_RUNNER = JOB_PRELUDE + r'''
+import threading, time
+
+
+def main():
+    directory = os.getcwd()
+    write_atomically(os.path.join(directory, "runner.pid"), str(os.getpid()))
+    with open(os.path.join(directory, "request.json"), encoding="utf-8") as handle:
+        request = json.load(handle)
+    calls = request["calls"]
+    retries = max(0, int(request.get("retries") or 0))
+    lock = threading.Lock()
+
+    def run(index):
+        call = calls[index]
+        env = dict(os.environ)
+        env.update(call.get("env") or {})
+        attempts = 0
+        while True:
+            attempts += 1
+            with open(os.path.join(directory, "%d.out" % index), "wb") as out, \
+                    open(os.path.join(directory, "%d.err" % index), "wb") as err:
+                process = subprocess.Popen([call["path"]] + call["argv"], stdin=subprocess.DEVNULL,
+                                           stdout=out, stderr=err, env=env)
+                with lock, open(os.path.join(directory, "pids"), "a") as pids:
+                    pids.write("%d\n" % process.pid)
+                rc = process.wait()
+            if rc == 0 or attempts > retries:
+                return {"rc": rc, "attempts": attempts}
+
+    with ThreadPoolExecutor(max_workers=max(1, int(request.get("parallel") or 1))) as pool:
+        results = list(pool.map(run, range(len(calls))))
+    write_atomically(os.path.join(directory, "results.json"), json.dumps({"results": results, "error": None}))
+
+
+try:
+    main()
+except Exception as exc:
+    write_atomically(os.path.join(os.getcwd(), "results.json"),
+                     json.dumps({"results": [], "error": {"kind": "exception", "message": str(exc)}}))
+'''
+
+JOB_START = JOB_PRELUDE + r'''
+def main():
+    request = read_request()
+    directory = job_directory(request["job"])
+    if os.path.exists(os.path.join(directory, "request.json")):
+        answer({"started": False, "error": None})
+        return
+    calls = []
+    for call in request["calls"]:
+        path = resolve_executable(call["exe"])
+        if not path:
+            answer({"error": {"kind": "not_found", "exe": call["exe"], "message": "%s was not found on this host" % call["exe"]}})
+            return
+        calls.append({"path": path, "argv": call["argv"], "env": call.get("env")})
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    with open(os.path.join(directory, "runner.py"), "w", encoding="utf-8") as handle:
+        handle.write(request["runner"])
+    write_atomically(os.path.join(directory, "request.json"),
+                     json.dumps({"parallel": request.get("parallel"), "retries": request.get("retries"), "calls": calls}))
+    subprocess.Popen([sys.executable, "runner.py"], cwd=directory, start_new_session=True, close_fds=True,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    answer({"started": True, "error": None})
+
+
+try:
+    main()
+except Exception as exc:
+    answer({"error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})
+'''
+
+JOB_STATUS = JOB_PRELUDE + r'''
+def alive(pid_text):
+    try:
+        os.kill(int(pid_text), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    # A finished runner that nobody reaped is a zombie: not alive.
+    try:
+        with open("/proc/%d/stat" % int(pid_text)) as handle:
+            return handle.read().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def main():
+    request = read_request()
+    directory = job_directory(request["job"])
+    request_path = os.path.join(directory, "request.json")
+    if not os.path.exists(request_path):
+        answer({"exists": False, "error": None})
+        return
+    with open(request_path, encoding="utf-8") as handle:
+        count = len(json.load(handle)["calls"])
+    outputs = [{"stdout": read_shared(os.path.join(directory, "%d.out" % index)),
+                "stderr": read_shared(os.path.join(directory, "%d.err" % index))} for index in range(count)]
+    finished = None
+    if os.path.exists(os.path.join(directory, "results.json")):
+        with open(os.path.join(directory, "results.json"), encoding="utf-8") as handle:
+            finished = json.load(handle)
+    runner_pid = read_shared(os.path.join(directory, "runner.pid"))
+    answer({"exists": True, "started": bool(runner_pid), "alive": bool(runner_pid) and alive(runner_pid),
+            "finished": finished, "outputs": outputs, "error": None})
+
+
+try:
+    main()
+except Exception as exc:
+    answer({"error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})
+'''
+
+JOB_CLEANUP = JOB_PRELUDE + r'''
+import signal
+
+
+def main():
+    request = read_request()
+    directory = job_directory(request["job"])
+    if request.get("kill"):
+        ids = read_shared(os.path.join(directory, "runner.pid")).split() + read_shared(os.path.join(directory, "pids")).split()
+        for pid in ids:
+            try:
+                os.kill(int(pid), signal.SIGTERM)
+            except (ValueError, OSError):
+                pass
+    shutil.rmtree(directory, ignore_errors=True)
+    answer({"removed": True, "error": None})
+
+
+try:
+    main()
+except Exception as exc:
+    answer({"error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})
+'''
+
 SCRIPTS: dict[str, str] = {
     "run": RUN,
+    "job_start": JOB_START,
+    "job_status": JOB_STATUS,
+    "job_cleanup": JOB_CLEANUP,
+    "job_runner": JOB_RUNNER,
 }

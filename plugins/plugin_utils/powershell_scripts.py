@@ -190,6 +190,182 @@ try {
 }
 """
 
+# Detached jobs: long operations (multi-GB pulls, save, load) run in a process that Windows
+# Management Instrumentation starts outside the WinRM shell, so a dropped or timed-out shell
+# does not cancel them (the Docker daemon cancels a pull when its last client goes away). The
+# job keeps its request, logs and results in a directory named by the job's ID; short execs
+# poll it. The runner's own script is the constant JOB_RUNNER, written there by JOB_START.
+JOB_PRELUDE = PRELUDE + r"""
+function Get-JobDirectory {
+    param([string]$Id)
+    if ($Id -notmatch '^[0-9a-f]{16,64}$') { throw "invalid job id '$Id'" }
+    return (Join-Path -Path $env:ProgramData -ChildPath "wincontainers.images\jobs\$Id")
+}
+
+function Read-Shared {
+    # Reads a file another process may still be writing; keeps the last $Limit characters.
+    param([string]$Path, [int]$Limit = 262144)
+    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) { return '' }
+    $stream = [IO.File]::Open($Path, 'Open', 'Read', 'ReadWrite')
+    try {
+        $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList $stream, $Utf8
+        $text = $reader.ReadToEnd()
+    } finally {
+        $stream.Dispose()
+    }
+    if ($text.Length -gt $Limit) { $text = $text.Substring($text.Length - $Limit) }
+    return $text
+}
+
+function Write-Atomically {
+    param([string]$Path, [string]$Text)
+    [IO.File]::WriteAllText("$Path.tmp", $Text, $Utf8)
+    Move-Item -LiteralPath "$Path.tmp" -Destination $Path -Force
+}
+"""
+
+JOB_RUNNER = JOB_PRELUDE + r"""
+$dir = [Environment]::CurrentDirectory
+try {
+    [IO.File]::WriteAllText((Join-Path $dir 'runner.pid'), [string]$PID)
+    $request = ConvertFrom-Json -InputObject ([IO.File]::ReadAllText((Join-Path $dir 'request.json')))
+    $calls = @($request.calls)
+    $parallel = [Math]::Max(1, [int]$request.parallel)
+    $retries = [Math]::Max(0, [int]$request.retries)
+    $results = New-Object -TypeName 'object[]' -ArgumentList $calls.Count
+    $attempts = New-Object -TypeName 'int[]' -ArgumentList $calls.Count
+    $queue = New-Object -TypeName System.Collections.Queue
+    for ($index = 0; $index -lt $calls.Count; $index++) { $queue.Enqueue($index) }
+    $running = New-Object -TypeName System.Collections.ArrayList
+    while ($queue.Count -gt 0 -or $running.Count -gt 0) {
+        while ($queue.Count -gt 0 -and $running.Count -lt $parallel) {
+            $index = $queue.Dequeue()
+            $call = $calls[$index]
+            $attempts[$index]++
+            if ($call.env) {
+                foreach ($property in $call.env.PSObject.Properties) {
+                    [Environment]::SetEnvironmentVariable($property.Name, [string]$property.Value, 'Process')
+                }
+            }
+            $process = Start-Process -FilePath $call.path -ArgumentList $call.cmdline -NoNewWindow -PassThru `
+                -RedirectStandardOutput (Join-Path $dir "$index.out") -RedirectStandardError (Join-Path $dir "$index.err")
+            $null = $process.Handle
+            Add-Content -LiteralPath (Join-Path $dir 'pids') -Value $process.Id
+            $null = $running.Add(@{ Index = $index; Process = $process })
+        }
+        Start-Sleep -Milliseconds 250
+        foreach ($entry in @($running)) {
+            if (-not $entry.Process.HasExited) { continue }
+            $running.Remove($entry)
+            $rc = $entry.Process.ExitCode
+            if ($rc -ne 0 -and $attempts[$entry.Index] -le $retries) {
+                $queue.Enqueue($entry.Index)
+                continue
+            }
+            $results[$entry.Index] = [ordered]@{ rc = $rc; attempts = $attempts[$entry.Index] }
+        }
+    }
+    Write-Atomically -Path (Join-Path $dir 'results.json') -Text (ConvertTo-Json -InputObject @{ results = $results; error = $null } -Depth 6 -Compress)
+} catch {
+    Write-Atomically -Path (Join-Path $dir 'results.json') -Text (ConvertTo-Json -InputObject @{ results = @(); error = @{ kind = 'exception'; message = $_.Exception.Message } } -Compress)
+}
+"""
+
+# What Win32_Process.Create runs: a constant command line that runs runner.ps1 from the job
+# directory, which is the new process's current directory.
+JOB_RUNNER_BOOTSTRAP = (
+    "$ErrorActionPreference = 'Stop'; "
+    "& ([ScriptBlock]::Create([IO.File]::ReadAllText([IO.Path]::Combine([Environment]::CurrentDirectory, 'runner.ps1'))))"
+)
+
+JOB_START = JOB_PRELUDE + r"""
+try {
+    $request = ConvertFrom-Request -Lines @($input)
+    $dir = Get-JobDirectory -Id $request.job
+    if (Test-Path -LiteralPath (Join-Path $dir 'request.json')) {
+        Write-Answer @{ started = $false; error = $null }
+        return
+    }
+    $calls = @()
+    foreach ($call in @($request.calls)) {
+        $path = Resolve-Executable -Name $call.exe
+        if (-not $path) {
+            Write-Answer @{ error = @{ kind = 'not_found'; exe = $call.exe; message = "$($call.exe).exe was not found on this host" } }
+            return
+        }
+        $calls += @{ path = $path; cmdline = [string]$call.cmdline; env = $call.env }
+    }
+    $null = New-Item -ItemType Directory -Path $dir -Force
+    $runner = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($request.runner))
+    [IO.File]::WriteAllText((Join-Path $dir 'runner.ps1'), $runner, $Utf8)
+    $jobRequest = @{ parallel = $request.parallel; retries = $request.retries; calls = $calls }
+    Write-Atomically -Path (Join-Path $dir 'request.json') -Text (ConvertTo-Json -InputObject $jobRequest -Depth 6 -Compress)
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($request.runner_bootstrap))
+    $created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{
+        CommandLine = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand $encoded"
+        CurrentDirectory = $dir
+    }
+    if ($created.ReturnValue -ne 0) {
+        Remove-Item -LiteralPath $dir -Recurse -Force
+        throw "Win32_Process.Create could not start the job runner (return value $($created.ReturnValue))"
+    }
+    Write-Answer @{ started = $true; error = $null }
+} catch {
+    Write-Answer @{ error = @{ kind = 'exception'; message = $_.Exception.Message } }
+}
+"""
+
+JOB_STATUS = JOB_PRELUDE + r"""
+try {
+    $request = ConvertFrom-Request -Lines @($input)
+    $dir = Get-JobDirectory -Id $request.job
+    if (-not (Test-Path -LiteralPath (Join-Path $dir 'request.json'))) {
+        Write-Answer @{ exists = $false; error = $null }
+        return
+    }
+    $count = @((ConvertFrom-Json -InputObject (Read-Shared -Path (Join-Path $dir 'request.json'))).calls).Count
+    $outputs = @()
+    for ($index = 0; $index -lt $count; $index++) {
+        $outputs += [ordered]@{
+            stdout = Read-Shared -Path (Join-Path $dir "$index.out")
+            stderr = Read-Shared -Path (Join-Path $dir "$index.err")
+        }
+    }
+    $finished = $null
+    $resultsPath = Join-Path $dir 'results.json'
+    if (Test-Path -LiteralPath $resultsPath) {
+        $finished = ConvertFrom-Json -InputObject (Read-Shared -Path $resultsPath)
+    }
+    $alive = $false
+    $runnerPid = Read-Shared -Path (Join-Path $dir 'runner.pid')
+    if ($runnerPid) { $alive = [bool](Get-Process -Id ([int]$runnerPid) -ErrorAction SilentlyContinue) }
+    Write-Answer ([ordered]@{ exists = $true; started = [bool]$runnerPid; alive = $alive; finished = $finished; outputs = $outputs; error = $null })
+} catch {
+    Write-Answer @{ error = @{ kind = 'exception'; message = $_.Exception.Message } }
+}
+"""
+
+JOB_CLEANUP = JOB_PRELUDE + r"""
+try {
+    $request = ConvertFrom-Request -Lines @($input)
+    $dir = Get-JobDirectory -Id $request.job
+    if ($request.kill) {
+        $ids = @(Read-Shared -Path (Join-Path $dir 'runner.pid')) + @((Read-Shared -Path (Join-Path $dir 'pids')) -split "`r?`n")
+        foreach ($id in $ids) {
+            if ($id -match '^\d+$') { Stop-Process -Id ([int]$id) -Force -ErrorAction SilentlyContinue }
+        }
+    }
+    if (Test-Path -LiteralPath $dir) { Remove-Item -LiteralPath $dir -Recurse -Force }
+    Write-Answer @{ removed = $true; error = $null }
+} catch {
+    Write-Answer @{ error = @{ kind = 'exception'; message = $_.Exception.Message } }
+}
+"""
+
 SCRIPTS: dict[str, str] = {
     "run": RUN,
+    "job_start": JOB_START,
+    "job_status": JOB_STATUS,
+    "job_cleanup": JOB_CLEANUP,
+    "job_runner": JOB_RUNNER,
 }
