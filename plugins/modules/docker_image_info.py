@@ -13,7 +13,7 @@ description:
   - Names that do not exist are left out of the result; that is not an error.
   - Reads everything in one round trip to the host, however many names are given.
 author:
-  - wincontainers.images developers
+  - wincontainers.images developers (@wincontainers)
 options:
   name:
     description:

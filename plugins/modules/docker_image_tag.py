@@ -14,7 +14,7 @@ description:
     reports C(changed) only when a tag was created or moved.
   - One round trip to the host when nothing changes, two when something does.
 author:
-  - wincontainers.images developers
+  - wincontainers.images developers (@wincontainers)
 options:
   name:
     description:

@@ -18,13 +18,15 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.reference imp
     ImageSpec,
     reference_matches,
 )
-from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_args import MAX_ARGUMENTS_LENGTH
+from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_args import MAX_ARGUMENTS_LENGTH, join_arguments
 
+# Docker CLI 29 reworded both messages ("... to the docker API at ..."); both wordings count.
 _ENGINE_UNREACHABLE = re.compile(
-    r"Cannot connect to the Docker daemon|error during connect|pipe/docker_engine|Is the docker daemon running",
+    r"Cannot connect to the Docker daemon|failed to connect to the docker API|error during connect"
+    r"|pipe/docker_engine|Is the docker daemon running",
     re.IGNORECASE,
 )
-_PERMISSION_DENIED = re.compile(r"permission denied while trying to connect to the Docker daemon", re.IGNORECASE)
+_PERMISSION_DENIED = re.compile(r"permission denied while trying to connect to the docker (daemon|API)", re.IGNORECASE)
 _NO_SUCH_IMAGE = re.compile(r"No such (image|object)", re.IGNORECASE)
 
 
@@ -67,7 +69,7 @@ def command_failed(host: Host, result: CallResult, what: str) -> DockerError:
 
 def chunked(prefix: Sequence[str], values: Sequence[str]) -> list[tuple[str, ...]]:
     """Argument lists ``prefix + some values``, each short enough for a Windows command line."""
-    budget = MAX_ARGUMENTS_LENGTH - sum(len(p) + 1 for p in prefix)
+    budget = MAX_ARGUMENTS_LENGTH - len(join_arguments(prefix)) - 1
     chunks: list[tuple[str, ...]] = []
     current: list[str] = []
     size = 0

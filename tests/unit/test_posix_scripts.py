@@ -1,0 +1,370 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The constant Python scripts of the POSIX dialect: they compile, they are pinned, and ``run``
+really runs programs as asked.
+
+``run`` is executed the way a Linux host executes it: the dialect's own command line through
+``/bin/sh -c``, its request on stdin, with a fake ``docker`` on PATH that reports what it got.
+Goldens live in ``tests/unit/golden/<name>.py.txt``; after an intended change, rewrite them with
+
+    WC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/unit/test_posix_scripts.py
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.wincontainers.images.plugins.plugin_utils import posix_scripts
+from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect, encode_request
+from ansible_collections.wincontainers.images.plugins.plugin_utils.docker_cli import json_documents
+
+SCRIPTS = posix_scripts.SCRIPTS
+GOLDEN_DIR = Path(__file__).parent / "golden"
+GOLDEN_SUFFIX = ".py.txt"
+UPDATE_ENV = "WC_UPDATE_GOLDEN"
+REGENERATE = "%s=1 .venv/bin/python -m pytest tests/unit/test_posix_scripts.py" % UPDATE_ENV
+# Linux refuses a single argument longer than MAX_ARG_STRLEN (32 pages): the whole command is
+# one argument of the remote shell.
+MAX_ARG_STRLEN = 131072
+CHUNK_LIMIT = 30000
+
+FAKE_DOCKER = textwrap.dedent(
+    """\
+    #!{python}
+    # A stand-in for docker: reports its argv, stdin and WCT_* environment as one JSON line,
+    # or prints the content of $WCT_STDOUT_FILE; exits with $WCT_RC.
+    import json, os, stat, sys, time
+
+    if os.environ.get("WCT_SLEEP"):
+        time.sleep(float(os.environ["WCT_SLEEP"]))
+    barrier = None
+    if os.environ.get("WCT_BARRIER_DIR"):
+        # Wait until WCT_BARRIER_N copies run at the same time (or give up after 20 s).
+        directory, count = os.environ["WCT_BARRIER_DIR"], int(os.environ["WCT_BARRIER_N"])
+        open(os.path.join(directory, str(os.getpid())), "w").close()
+        deadline = time.monotonic() + 20
+        while len(os.listdir(directory)) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        barrier = len(os.listdir(directory)) >= count
+    mode = os.fstat(0).st_mode
+    data = sys.stdin.buffer.read()
+    sys.stderr.write("fake docker stderr\\n")
+    if os.environ.get("WCT_STDOUT_FILE"):
+        with open(os.environ["WCT_STDOUT_FILE"], encoding="utf-8") as handle:
+            sys.stdout.write(handle.read())
+    else:
+        sys.stdout.write(json.dumps({{
+            "argv": sys.argv[1:],
+            "stdin": data.decode("utf-8"),
+            "stdin_is_pipe": stat.S_ISFIFO(mode),
+            "env": {{k: v for k, v in os.environ.items() if k.startswith("WCT_")}},
+            "barrier": barrier,
+        }}) + "\\n")
+    sys.exit(int(os.environ.get("WCT_RC", "0")))
+    """
+)
+
+
+@pytest.fixture
+def fake_bin(tmp_path):
+    directory = tmp_path / "bin"
+    directory.mkdir()
+    docker = directory / "docker"
+    docker.write_text(FAKE_DOCKER.format(python=sys.executable), encoding="utf-8")
+    docker.chmod(0o755)
+    return directory
+
+
+def run_exec(stdin: bytes, path: str, operation: str = "run") -> subprocess.CompletedProcess:
+    """One exec as a Linux host runs it: the dialect's command line, through /bin/sh."""
+    command = PosixDialect(sys.executable).command(operation)
+    environment = {"PATH": path, "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/")}
+    return subprocess.run(["/bin/sh", "-c", command], input=stdin, capture_output=True, env=environment,
+                          timeout=120, check=False)
+
+
+def answer_of(process: subprocess.CompletedProcess) -> dict:
+    """The one JSON answer line; anything else on stdout or stderr (a traceback) fails."""
+    assert process.stderr == b"", process.stderr.decode("utf-8", "replace")
+    assert process.returncode == 0
+    lines = process.stdout.decode("ascii").splitlines()  # the answer is ASCII whatever it holds
+    assert len(lines) == 1, lines
+    return json.loads(lines[0])
+
+
+def run(fake_bin, calls, parallel=1) -> list[dict]:
+    """Run calls with ``run``; return the results, after checking there was no error."""
+    dialect = PosixDialect(sys.executable)
+    requests = []
+    for call in calls:
+        request = dialect.call_request(call.get("exe", "docker"), call["argv"])
+        request.update({key: value for key, value in call.items() if key not in ("exe", "argv")})
+        requests.append(request)
+    answer = answer_of(run_exec(encode_request({"parallel": parallel, "calls": requests}), str(fake_bin)))
+    assert answer["error"] is None, answer["error"]
+    assert len(answer["results"]) == len(calls)
+    return answer["results"]
+
+
+def report(result) -> dict:
+    return json.loads(result["stdout"])
+
+
+# --- compile, size, goldens ---------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_script_compiles(name):
+    compile(SCRIPTS[name], "<posix_scripts.%s>" % name, "exec")
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_command_fits_in_one_argument_and_quotes_back_exactly(name):
+    command = PosixDialect("python3").command(name)
+    assert shlex.split(command) == ["python3", "-c", SCRIPTS[name]]
+    assert len(command.encode("utf-8")) < MAX_ARG_STRLEN // 4
+
+
+def test_scripts_are_module_level_constants():
+    constants = [value for key, value in vars(posix_scripts).items() if key.isupper()]
+    for name, script in SCRIPTS.items():
+        assert any(script is value for value in constants), name
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN_DIR / (name + GOLDEN_SUFFIX)
+    if os.environ.get(UPDATE_ENV) == "1":
+        GOLDEN_DIR.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        return
+    if not path.exists():
+        pytest.fail("golden file %s is missing; write it with: %s" % (path, REGENERATE))
+    with open(path, encoding="utf-8", newline="") as handle:
+        golden = handle.read()
+    if golden != text:
+        diff = "".join(difflib.unified_diff(
+            golden.splitlines(True), text.splitlines(True), str(path), "%s (current)" % name))
+        pytest.fail("%s differs from its golden copy; if the change is intended: %s\n%s" % (name, REGENERATE, diff))
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_script_matches_its_golden_copy(name):
+    check_golden(name, SCRIPTS[name])
+
+
+def test_no_stale_golden_files():
+    def stale():
+        return sorted(p for p in GOLDEN_DIR.glob("*" + GOLDEN_SUFFIX) if p.name[: -len(GOLDEN_SUFFIX)] not in SCRIPTS)
+
+    if os.environ.get(UPDATE_ENV) == "1":
+        for path in stale():
+            path.unlink()
+    assert [p.name for p in stale()] == [], "golden files of scripts that no longer exist: %s" % REGENERATE
+
+
+# --- run: arguments, stdin, environment, exit codes ------------------------------------------
+
+TRICKY_ARGV = [
+    "image", "inspect",
+    "--change", 'CMD ["app.exe", "--name=it\'s"]',
+    "--change", 'LABEL note="naïve ‘quoted’"',
+    "-", "--", "-rf", "--force",
+    "", " spaced out ", "tab\there", "new\nline",
+    "$(echo pwned)", "`id`", "a;b", "a|b", "*", "~", "'", '"', "\\", "back\\slash\\",
+    "日本語", "emoji 😀",
+]
+
+
+def test_argv_arrives_unchanged(fake_bin):
+    [result] = run(fake_bin, [{"argv": TRICKY_ARGV}])
+    assert result["rc"] == 0
+    assert report(result)["argv"] == TRICKY_ARGV
+
+
+def test_exit_code_stdout_and_stderr_are_returned(fake_bin):
+    [failed, ok] = run(fake_bin, [
+        {"argv": ["pull", "x"], "env": {"WCT_RC": "3"}},
+        {"argv": ["version"]},
+    ])
+    assert failed["rc"] == 3 and ok["rc"] == 0
+    assert failed["stderr"] == "fake docker stderr\n"
+    assert report(failed)["argv"] == ["pull", "x"]
+    assert not failed.get("skipped") and not ok.get("skipped")
+
+
+def test_stdin_reaches_the_program_only_when_given(fake_bin):
+    secret = "s3cret with spaces ‘and’ \"quotes\"\nsecond line"
+    given, empty, absent = run(fake_bin, [
+        {"argv": ["login", "--password-stdin"], "stdin": secret},
+        {"argv": ["login", "--password-stdin"], "stdin": ""},
+        {"argv": ["version"]},
+    ])
+    assert report(given)["stdin"] == secret and report(given)["stdin_is_pipe"] is True
+    assert report(empty)["stdin"] == "" and report(empty)["stdin_is_pipe"] is True
+    # Without stdin the program must not inherit the exec's stdin (it would read the request).
+    assert report(absent)["stdin"] == "" and report(absent)["stdin_is_pipe"] is False
+
+
+def test_environment_is_passed_per_call(fake_bin):
+    with_env, without_env = run(fake_bin, [
+        {"argv": ["version"], "env": {"WCT_CONFIG": "/tmp/docker config ‘x’", "WCT_EMPTY": ""}},
+        {"argv": ["version"]},
+    ])
+    assert report(with_env)["env"] == {"WCT_CONFIG": "/tmp/docker config ‘x’", "WCT_EMPTY": ""}
+    assert report(without_env)["env"] == {}
+
+
+def test_results_are_in_request_order_with_parallel_calls(fake_bin):
+    calls = [{"argv": ["call", str(index)], "env": {"WCT_SLEEP": str(0.1 * (5 - index))}} for index in range(6)]
+    results = run(fake_bin, calls, parallel=4)
+    assert [report(result)["argv"] for result in results] == [["call", str(index)] for index in range(6)]
+
+
+def test_parallel_calls_really_run_at_the_same_time(fake_bin, tmp_path):
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    env = {"WCT_BARRIER_DIR": str(barrier), "WCT_BARRIER_N": "3"}
+    results = run(fake_bin, [{"argv": ["pull", str(i)], "env": env} for i in range(3)], parallel=3)
+    assert [report(result)["barrier"] for result in results] == [True, True, True]
+
+
+# --- run: append_lines_of ------------------------------------------------------------------
+
+def listing(tmp_path, text: str) -> dict:
+    """A call whose stdout is ``text`` (as ``docker image ls --quiet`` would print it)."""
+    path = tmp_path / ("listing-%d.txt" % len(list(tmp_path.glob("listing-*"))))
+    path.write_text(text, encoding="utf-8")
+    return {"argv": ["image", "ls", "--quiet"], "env": {"WCT_STDOUT_FILE": str(path)}}
+
+
+def test_append_lines_of_appends_the_distinct_lines(fake_bin, tmp_path):
+    listed, inspected = run(fake_bin, [
+        listing(tmp_path, "sha256:aaa\nsha256:bbb\nsha256:aaa\n\nbusybox:latest\n"),
+        {"argv": ["image", "inspect"], "append_lines_of": 0},
+    ])
+    assert listed["rc"] == 0
+    assert inspected["rc"] == 0 and not inspected["skipped"]
+    [document] = json_documents(inspected["stdout"])
+    assert document["argv"] == ["image", "inspect", "sha256:aaa", "sha256:bbb", "busybox:latest"]
+
+
+def test_append_lines_of_waits_for_parallel_calls_before_reading(fake_bin, tmp_path):
+    slow = listing(tmp_path, "sha256:ccc\n")
+    slow["env"]["WCT_SLEEP"] = "0.5"
+    results = run(fake_bin, [
+        slow,
+        {"argv": ["version"]},
+        {"argv": ["image", "inspect"], "append_lines_of": 0},
+    ], parallel=3)
+    assert json_documents(results[2]["stdout"])[0]["argv"] == ["image", "inspect", "sha256:ccc"]
+
+
+def test_append_lines_of_chunks_long_lists(fake_bin, tmp_path):
+    ids = ["sha256:%064x" % index for index in range(1000)]  # 71,000 characters of arguments
+    text = "\n".join(ids + ids[:10]) + "\n"
+    _, inspected = run(fake_bin, [
+        listing(tmp_path, text),
+        {"argv": ["image", "inspect"], "append_lines_of": 0},
+    ])
+    assert inspected["rc"] == 0 and not inspected["skipped"]
+    documents = json_documents(inspected["stdout"])
+    assert len(documents) >= 3  # 71,000 characters need at least three invocations
+    passed = []
+    for document in documents:
+        assert document["argv"][:2] == ["image", "inspect"]
+        chunk = document["argv"][2:]
+        assert chunk and sum(len(token) + 1 for token in chunk) <= CHUNK_LIMIT
+        passed.extend(chunk)
+    assert passed == ids  # every ID once, in order, nothing lost
+
+
+def test_append_lines_of_reports_a_failing_chunk(fake_bin, tmp_path):
+    _, inspected = run(fake_bin, [
+        listing(tmp_path, "sha256:aaa\n"),
+        {"argv": ["image", "inspect"], "append_lines_of": 0, "env": {"WCT_RC": "1"}},
+    ])
+    assert inspected["rc"] == 1
+    assert inspected["stderr"] == "fake docker stderr\n"
+
+
+@pytest.mark.parametrize("text", ["", "\n", "\n\n\n"])
+def test_append_lines_of_is_skipped_when_there_are_no_lines(fake_bin, tmp_path, text):
+    _, inspected = run(fake_bin, [
+        listing(tmp_path, text),
+        {"argv": ["image", "inspect"], "append_lines_of": 0},
+    ])
+    assert inspected["skipped"] is True
+    assert inspected["rc"] == 0
+    assert inspected["stdout"] == ""  # docker was not run
+
+
+def append_error(fake_bin, tmp_path, line: str) -> dict:
+    """The answer to "list, then docker image rm what was listed" when the list holds ``line``."""
+    request = {"parallel": 1, "calls": [
+        {"exe": "docker", **listing(tmp_path, "sha256:aaa\n%s\n" % line)},
+        {"exe": "docker", "argv": ["image", "rm"], "append_lines_of": 0},
+    ]}
+    return answer_of(run_exec(encode_request(request), str(fake_bin)))
+
+
+@pytest.mark.parametrize(
+    "line", ["two words", "$(touch /tmp/pwned)", "a;b", "`id`", "a|b", "*", "quote'd", "naïve", "tab\there"])
+def test_append_lines_of_refuses_unsafe_lines(fake_bin, tmp_path, line):
+    answer = append_error(fake_bin, tmp_path, line)
+    assert answer["error"]["kind"] == "exception"
+    assert "refusing" in answer["error"]["message"]
+
+
+@pytest.mark.parametrize("line", ["--force", "-f", "--all", "-"])
+def test_append_lines_of_refuses_lines_that_read_as_options(fake_bin, tmp_path, line):
+    # The lines are meant to be IDs and references, which never start with "-"; appended to
+    # "docker image rm" a line "--force" would become an option.
+    answer = append_error(fake_bin, tmp_path, line)
+    assert answer["error"] is not None and answer["error"]["kind"] == "exception"
+    assert "refusing" in answer["error"]["message"]
+
+
+# --- run: errors --------------------------------------------------------------------------
+
+def test_docker_missing_from_path_is_not_found(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    request = encode_request({"parallel": 1, "calls": [{"exe": "docker", "argv": ["version"]}]})
+    answer = answer_of(run_exec(request, str(empty)))
+    assert answer["error"]["kind"] == "not_found"
+    assert answer["error"]["exe"] == "docker"
+    assert answer["results"] == []
+
+
+def test_unknown_executable_is_refused(fake_bin):
+    request = encode_request({"parallel": 1, "calls": [{"exe": "sh", "argv": ["-c", "id"]}]})
+    answer = answer_of(run_exec(request, str(fake_bin) + os.pathsep + "/bin:/usr/bin"))
+    assert answer["error"]["kind"] == "exception"
+    assert "unknown executable" in answer["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "stdin",
+    [b"", b"\n", b"this is not json\n", b"\xff\xfe\x00garbage\n", b"[]\n", b"{}\n", b'{"calls": 5}\n',
+     b'{"calls": [{"exe": "docker"}]}\n', b"null\n"],
+)
+def test_garbage_stdin_is_answered_as_an_exception_never_a_traceback(fake_bin, stdin):
+    answer = answer_of(run_exec(stdin, str(fake_bin)))
+    assert answer["error"]["kind"] == "exception"
+    assert answer["error"]["message"]
+    assert answer["results"] == []
+
+
+def test_the_answer_is_read_by_the_dialect(fake_bin):
+    request = encode_request({"parallel": 1, "calls": [{"exe": "docker", "argv": ["naïve"]}]})
+    process = run_exec(request, str(fake_bin))
+    answer = PosixDialect().read_answer(process.returncode, process.stdout.decode(), process.stderr.decode())
+    assert json.loads(answer["results"][0]["stdout"])["argv"] == ["naïve"]
