@@ -1,0 +1,134 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of wincontainers.images.docker_image_export (documentation in plugins/modules).
+
+One exec reads the images, the archive (exists, size, sha256) and its ``manifest.json`` (through
+``tar``). An archive that already holds exactly the asked images under the asked names is left
+alone. Otherwise ``docker save`` runs as a detached host job that writes ``<path>.partial-<token>``,
+and a last exec renames it to ``path`` and reports its size and sha256: an interrupted export
+never leaves a file at ``path`` that looks complete.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.utils.display import Display
+
+from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, lifecycle
+from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase, TaskFailed
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, Host
+from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob, JobProgress
+from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import parse_tag
+from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_args import MAX_ARGUMENTS_LENGTH
+
+display = Display()
+
+
+class ActionModule(DockerActionBase):
+    ARGUMENT_SPEC = {
+        "names": {"type": "list", "elements": "str", "required": True, "aliases": ["name"]},
+        "tag": {"type": "str", "default": "latest"},
+        "path": {"type": "str", "required": True},
+        "force": {"type": "bool", "default": False},
+        "timeout": {"type": "int", "default": 3600},
+    }
+
+    def execute(self, host: Host, args: dict[str, Any]) -> dict[str, Any]:
+        tag = parse_tag(args["tag"], "tag")
+        if not args["names"]:
+            raise TaskFailed("names: at least one image is required")
+        specs = lifecycle.image_specs(args["names"], "names", tag)
+        path = lifecycle.host_path(host, args["path"], "path")
+        if args["timeout"] <= 0:
+            raise TaskFailed("timeout: %r must be a positive number of seconds" % args["timeout"])
+        directory = lifecycle.parent_directory(host, path)
+        texts = list(dict.fromkeys(spec.text for spec in specs))
+        if sum(len(text) + 3 for text in texts) + len(path) * 2 + 100 > MAX_ARGUMENTS_LENGTH:
+            raise TaskFailed("names: too many names for one command line; export them in several archives")
+
+        read_archive = not args["force"]
+        info = lifecycle.file_info(
+            host,
+            files=[(path, read_archive), (directory, False)],
+            calls=[(call, None) for call in docker_cli.inspect_calls(texts)]
+            + ([(lifecycle.manifest_call(path), 0)] if read_archive else []),
+        )
+        archive, folder = info.files
+        inspect_results = info.results[:-1] if read_archive else info.results
+        images = docker_cli.read_inspect(host, inspect_results)
+        found = []
+        missing = []
+        for spec in specs:
+            image = docker_cli.find_image(images, spec)
+            if image is None:
+                missing.append(spec.text)
+            elif image not in found:
+                found.append(image)
+        if missing:
+            raise TaskFailed("names: no image %s on %s" % (", ".join(repr(name) for name in missing), host.name))
+        if archive.kind == "directory":
+            raise TaskFailed("path: %s is a directory; give the archive's file name" % path)
+        if folder.kind != "directory":
+            raise TaskFailed("path: the directory %s does not exist on %s" % (directory, host.name))
+
+        image_ids = [image["Id"] for image in found]
+        before_ids = None
+        if archive.exists and read_archive:
+            tar = info.results[-1]
+            if lifecycle.tar_missing(tar):
+                raise TaskFailed(lifecycle.tar_missing_message(host, "comparing the existing archive %s" % path)
+                                 + "; or set force: true to overwrite it")
+            entries = None
+            if tar.ok:
+                try:
+                    entries = lifecycle.parse_manifest(tar.stdout)
+                except ValueError:
+                    entries = None
+            if entries is not None:
+                before_ids = sorted({entry["id"] for entry in entries})
+                if lifecycle.archive_matches(entries, found, specs):
+                    return self._result(False, path, archive.sha256, archive.size, found, before_ids, None)
+
+        if self.check_mode:
+            return self._result(True, path, None, None, found, before_ids, None)
+
+        partial = lifecycle.partial_path(host, path, image_ids)
+        save = Call(("image", "save", "--output", partial) + tuple(texts))
+        job = HostJob(host, "docker save to %s" % path, [save])
+        seen: dict[str, Any] = {}
+
+        def progress(update: JobProgress) -> None:
+            seen["reattached"] = update.reattached
+            seen["elapsed"] = update.elapsed
+            display.vvv("%s: docker save to %s running for %ds%s"
+                        % (host.name, path, update.elapsed, " (re-attached)" if update.reattached else ""))
+
+        saved = job.run(timeout=args["timeout"], poll_interval=2.0, first_poll_interval=0.5, on_progress=progress)[0]
+        if not saved.ok:
+            lifecycle.file_info(host, remove=[partial])
+            docker_cli.raise_for_engine(host, [saved])
+            raise TaskFailed("%s: docker save failed (exit code %d): %s"
+                             % (host.name, saved.rc, saved.stderr.strip() or saved.stdout.strip() or "no output"))
+        final = lifecycle.file_info(host, rename=[(partial, path)], files=[(path, True)]).files[0]
+        if not final.exists:
+            raise TaskFailed("%s: the archive %s is missing after docker save" % (host.name, path))
+        job_info = {"id": job.job_id, "reattached": bool(seen.get("reattached")), "elapsed": round(seen.get("elapsed", 0.0), 1)}
+        return self._result(True, path, final.sha256, final.size, found, before_ids, job_info)
+
+    def _result(self, changed, path, sha256, size, images, before_ids, job) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "changed": changed,
+            "path": path,
+            "sha256": sha256,
+            "size": size,
+            "images": images,
+            "image_ids": [image["Id"] for image in images],
+        }
+        if job is not None:
+            result["job"] = job
+        if self.diff_mode:
+            result["diff"] = {
+                "before": {"path": path, "image_ids": before_ids},
+                "after": {"path": path, "image_ids": sorted(image["Id"] for image in images)},
+            }
+        return result
