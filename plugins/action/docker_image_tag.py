@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli
+from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, tagging
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase, TaskFailed
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Host
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import (
@@ -46,25 +46,11 @@ class ActionModule(DockerActionBase):
         if image is None:
             raise TaskFailed("name: the source image %r was not found on %s" % (source.text, host.name))
 
-        before: dict[str, str | None] = {}
-        to_tag: list[str] = []
-        kept: list[str] = []
-        for target in targets:
-            name = str(target)
-            current = docker_cli.find_image(images, parse_image(name, "repository"))
-            before[name] = current["Id"] if current else None
-            if current is not None and current["Id"] == image["Id"]:
-                continue
-            if current is not None and args["existing_images"] == "keep":
-                kept.append(name)
-                continue
-            to_tag.append(name)
-
+        plan = tagging.plan_tags(images, image["Id"], [str(t) for t in targets], args["existing_images"])
+        to_tag, kept = plan.to_tag, plan.kept
         if to_tag and not self.check_mode:
             docker_cli.raise_for_failures(host, host.run(docker_cli.tag_calls(image["Id"], to_tag)), "tagging")
 
-        after = dict(before)
-        after.update({name: image["Id"] for name in to_tag})
         result: dict[str, Any] = {
             "changed": bool(to_tag),
             "image": image,
@@ -72,5 +58,5 @@ class ActionModule(DockerActionBase):
             "kept_images": kept,
         }
         if self.diff_mode:
-            result["diff"] = {"before": before, "after": after}
+            result["diff"] = {"before": plan.before, "after": plan.after}
         return result
