@@ -68,15 +68,27 @@ class HostJob:
         timeout: float,
         poll_interval: float = 2.0,
         on_progress: Callable[[JobProgress], None] | None = None,
+        first_poll_interval: float | None = None,
+        wait_on_host: bool = False,
     ) -> list[CallResult]:
-        """Start (or re-attach to) the job and wait for its results, at most ``timeout`` seconds."""
+        """Start (or re-attach to) the job and wait for its results, at most ``timeout`` seconds.
+
+        With ``first_poll_interval``, the wait between polls starts there and grows by half at
+        each poll up to ``poll_interval`` (short jobs finish without waiting a whole interval).
+        With ``wait_on_host``, each status exec itself waits on the host for that long, and
+        answers as soon as the job has finished: fewer execs, and no latency at the end.
+        """
+        wait = min(first_poll_interval, poll_interval) if first_poll_interval else poll_interval
         started_at = time.monotonic()
         deadline = started_at + timeout
         payload = {"job": self.job_id, "parallel": self.parallel, "retries": self.retries, "calls": self.requests}
         payload.update(self.host.dialect.job_runner())
         reattached = not self._execute("job_start", payload, deadline).get("started")
         while True:
-            status = self._execute("job_status", {"job": self.job_id}, deadline)
+            request: dict[str, Any] = {"job": self.job_id}
+            if wait_on_host:
+                request["wait"] = round(max(0.0, min(wait, deadline - time.monotonic())), 3)
+            status = self._execute("job_status", request, deadline)
             elapsed = time.monotonic() - started_at
             if not status.get("exists"):
                 raise HostError("%s: the %s job disappeared from the host before it finished" % (self.host.name, self.purpose))
@@ -101,7 +113,9 @@ class HostJob:
                     "%s: %s did not finish within the timeout of %d seconds; the job was stopped"
                     % (self.host.name, self.purpose, timeout)
                 )
-            time.sleep(min(poll_interval, max(0.0, deadline - time.monotonic())))
+            if not wait_on_host:
+                time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
+            wait = min(poll_interval, wait * 1.5)
         self.cleanup(kill=False)
         if finished.get("error"):
             raise HostError("%s: the %s job failed: %s" % (self.host.name, self.purpose, finished["error"].get("message")))

@@ -1,0 +1,189 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of wincontainers.images.docker_image_pull (documentation in plugins/modules).
+
+One exec inspects every named image. The pulls that are needed then run as ONE detached host
+job (``parallel`` at a time, ``retries`` each), polled with short execs while the controller
+shows progress; a dropped connection or a re-run re-attaches to the running job. A last exec
+inspects the images again: an image changed when its ID changed or it appeared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, registry, transfers
+from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase, TaskFailed
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, Host, HostError
+from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob, JobTimeout
+from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import (
+    ImageReference,
+    ImageSpec,
+    parse_reference,
+    parse_tag,
+)
+
+PARALLEL_MAX = 32
+
+
+def spec_of(reference: ImageReference) -> ImageSpec:
+    """A reference that is only ever a name (never read as an image ID prefix)."""
+    return ImageSpec(text=str(reference), reference=reference, is_id=False, may_be_id=False)
+
+
+class ActionModule(DockerActionBase):
+    ARGUMENT_SPEC = {
+        "name": {"type": "list", "elements": "str", "required": True},
+        "tag": {"type": "str", "default": "latest"},
+        "platform": {"type": "str"},
+        "pull": {"type": "str", "default": "missing", "choices": ["always", "missing"]},
+        "parallel": {"type": "int", "default": 3},
+        "retries": {"type": "int", "default": 2},
+        "timeout": {"type": "int", "default": 3600},
+        "config_path": {"type": "str"},
+    }
+
+    def execute(self, host: Host, args: dict[str, Any]) -> dict[str, Any]:
+        references = self._references(args)
+        try:
+            platform = registry.check_platform(args["platform"])
+            config_dir = registry.check_config_path(args["config_path"])
+        except registry.OptionError as exc:
+            raise TaskFailed(str(exc)) from None
+        if not 1 <= args["parallel"] <= PARALLEL_MAX:
+            raise TaskFailed("parallel: %r must be between 1 and %d" % (args["parallel"], PARALLEL_MAX))
+        if args["retries"] < 0:
+            raise TaskFailed("retries: %r must be 0 or more" % args["retries"])
+        if args["timeout"] <= 0:
+            raise TaskFailed("timeout: %r must be a positive number of seconds" % args["timeout"])
+        environment = registry.config_environment(config_dir)
+        always = args["pull"] == "always"
+
+        # One exec: every image; in check mode with pull=always also the registry's manifests.
+        names = [str(reference) for reference in references]
+        if self.check_mode and always:
+            inspect_results, remote_results = registry.query_registry(
+                host, references, environment, docker_cli.inspect_calls(names))
+        else:
+            inspect_results, remote_results = host.run(docker_cli.inspect_calls(names)), {}
+        before = self._find(docker_cli.read_inspect(host, inspect_results), references)
+
+        to_pull = []
+        for reference in references:
+            image = before[str(reference)]
+            present = image is not None and registry.platform_matches(image, platform)
+            if not present or (always and reference.digest is None):
+                to_pull.append(reference)
+
+        if self.check_mode:
+            return self._predict(host, references, before, to_pull, remote_results, always)
+        if not to_pull:
+            return self._result(references, before, before, [], {})
+
+        calls = [Call(("image", "pull") + (("--platform", platform) if platform else ()) + (str(reference),),
+                      environment=environment) for reference in to_pull]
+        job = HostJob(host, "pulling %s" % ", ".join(str(r) for r in to_pull), calls,
+                      parallel=args["parallel"], retries=args["retries"])
+        reporter = transfers.ProgressReporter(
+            transfers.display_emitter(), "docker_image_pull on %s" % host.name, transfers.PULL_DONE, transfers.PULL_FINISHED)
+        try:
+            results = job.run(timeout=args["timeout"], poll_interval=transfers.POLL_INTERVAL, on_progress=reporter,
+                              first_poll_interval=transfers.FIRST_POLL_INTERVAL, wait_on_host=True)
+        except (JobTimeout, HostError) as exc:
+            # Say what the host holds now: images that arrived before the failure did change.
+            after = self._after(host, references, before)
+            result = self._result(references, before, after, to_pull, {}, reporter)
+            message = str(exc)
+            if isinstance(exc, JobTimeout):
+                message += " (pulls not finished were cancelled; raise timeout for large images)"
+            raise TaskFailed(message, **result) from None
+
+        docker_cli.raise_for_engine(host, results)
+        outputs = {str(reference): result for reference, result in zip(to_pull, results)}
+        after = self._after(host, references, before)
+        result = self._result(references, before, after, to_pull, outputs, reporter)
+        failed = [(reference, outputs[str(reference)]) for reference in to_pull if not outputs[str(reference)].ok]
+        if failed:
+            details = "; ".join("%s: %s" % (reference, transfers.failure_detail(output)) for reference, output in failed)
+            raise TaskFailed("%s: %d of %d pulls failed: %s" % (host.name, len(failed), len(to_pull), details),
+                             failed_images=[str(reference) for reference, _output in failed], **result)
+        return result
+
+    # --- steps ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _references(args: dict[str, Any]) -> list[ImageReference]:
+        tag = parse_tag(args["tag"], "tag")
+        references: dict[str, ImageReference] = {}
+        for value in args["name"]:
+            reference = parse_reference(value, "name", default_tag=tag)
+            references.setdefault(reference.normalized, reference)
+        if not references:
+            raise TaskFailed("name: at least one image reference is required")
+        return list(references.values())
+
+    @staticmethod
+    def _find(images: list[dict[str, Any]], references: list[ImageReference]) -> dict[str, dict[str, Any] | None]:
+        return {str(reference): docker_cli.find_image(images, spec_of(reference)) for reference in references}
+
+    def _after(self, host: Host, references: list[ImageReference], before: dict[str, Any]) -> dict[str, Any]:
+        names = [str(reference) for reference in references]
+        try:
+            return self._find(docker_cli.read_inspect(host, host.run(docker_cli.inspect_calls(names))), references)
+        except HostError:
+            return dict(before)
+
+    def _predict(self, host, references, before, to_pull, remote_results, always) -> dict[str, Any]:
+        """Check mode: missing images would be pulled; with pull=always, present images change
+        when the registry's tag is another image."""
+        changing = []
+        errors = []
+        for reference in to_pull:
+            image = before[str(reference)]
+            if image is None or not always:
+                changing.append(reference)
+                continue
+            try:
+                remote = registry.read_manifest(host.name, remote_results[str(reference)], reference)
+            except registry.RegistryError as exc:
+                errors.append(str(exc))
+                continue
+            if remote is None:
+                errors.append("%s: the registry has no %s" % (host.name, reference))
+            elif registry.registry_holds(image, remote, reference) is None:
+                changing.append(reference)
+        result = self._result(references, before, before, [], {}, predicted=changing)
+        if errors:
+            raise TaskFailed("; ".join(errors), **result)
+        return result
+
+    def _result(self, references, before, after, pulled, outputs, reporter=None, predicted=None) -> dict[str, Any]:
+        images = []
+        pulled_names = {str(reference) for reference in pulled}
+        for reference in references:
+            name = str(reference)
+            image = after.get(name)
+            old = before.get(name)
+            if predicted is not None:
+                changed = any(str(p) == name for p in predicted)
+            else:
+                changed = image is not None and (old is None or old["Id"] != image["Id"])
+            images.append({
+                "reference": name,
+                "id": image["Id"] if image else None,
+                "digest": transfers.pick_digest(image, reference, outputs.get(name)),
+                "changed": changed,
+                "pulled": name in pulled_names,
+            })
+        result: dict[str, Any] = {"changed": any(item["changed"] for item in images), "images": images}
+        if predicted is not None:
+            result["missing"] = [str(r) for r in references if before.get(str(r)) is None]
+        if reporter is not None:
+            result["job"] = {"reattached": reporter.reattached, "progress": reporter.lines[-1] if reporter.lines else None}
+        if self.diff_mode:
+            result["diff"] = {
+                "before": {item["reference"]: before[item["reference"]]["Id"] if before.get(item["reference"]) else None
+                           for item in images},
+                "after": {item["reference"]: (item["id"] if predicted is None else
+                                              ("(would be pulled)" if item["changed"] else item["id"])) for item in images},
+            }
+        return result

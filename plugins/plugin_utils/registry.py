@@ -1,0 +1,512 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Registries: login state from the Docker client configuration, registry manifests, search.
+
+Everything here is controller-side decision logic on data the host returned:
+
+* ``parse_registry_url`` / ``DockerConfig``: which key ``docker login`` stores a registry's
+  credentials under, and which user the host's ``config.json`` (or its credential helper) holds
+  credentials for. The host answers user names only (the ``docker_config`` script); no secret
+  ever reaches the controller.
+* ``manifest_call`` / ``read_manifest`` / ``registry_holds``: what a registry holds for a tag,
+  read with ``docker manifest inspect --verbose`` (the docker CLI's own registry client, so the
+  host's credentials, credential helpers and ``certs.d`` CAs apply as for a push or pull), and
+  whether that is the local image.
+* ``search_call`` / ``read_search``: ``docker search --format '{{json .}}'``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.wincontainers.images.plugins.plugin_utils.docker_cli import (
+    DockerError,
+    first_line,
+    json_documents,
+    raise_for_engine,
+)
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, CallResult, Host
+from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import (
+    DEFAULT_DOMAIN,
+    ImageReference,
+    parse_reference,
+)
+
+# The key docker stores Docker Hub credentials under (registry.IndexServer in docker/cli).
+DOCKER_HUB_KEY = "https://index.docker.io/v1/"
+DOCKER_HUB_HOSTS = frozenset(("docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"))
+
+_HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::[0-9]{1,5})?$")
+_URL = re.compile(r"^(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?(?P<host>[^/?#]*)(?P<rest>.*)$")
+
+
+class RegistryError(DockerError):
+    """A registry could not answer the question (down, refused, unauthorised, ...)."""
+
+
+class OptionError(ValueError):
+    """A bad option value; the message names the option and the value."""
+
+
+# --- registries and login state --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Registry:
+    """A registry as ``docker login`` knows it."""
+
+    address: str  # what docker login / logout are given
+    key: str  # the config.json key: host[:port], or DOCKER_HUB_KEY
+    is_docker_hub: bool
+
+    @property
+    def display(self) -> str:
+        return "Docker Hub" if self.is_docker_hub else self.key
+
+
+def config_key(server: str) -> str:
+    """The key docker uses for a server address (its ConvertToHostname, Docker Hub unified)."""
+    text = server.strip()
+    match = _URL.match(text)
+    host = match.group("host") if match and match.group("scheme") else text.split("/", 1)[0]
+    host = host.rsplit("@", 1)[-1]
+    if host.lower() in DOCKER_HUB_HOSTS or text == DOCKER_HUB_KEY:
+        return DOCKER_HUB_KEY
+    return host
+
+
+def parse_registry_url(value: Any, option: str = "registry_url") -> Registry:
+    """Check a registry address (``host[:port]``, optionally as an http(s) URL) before it is used."""
+    if not isinstance(value, str) or not value.strip():
+        raise OptionError("%s: %r is not a registry address (expected host[:port] or https://host[:port])" % (option, value))
+    text = value.strip()
+    if any(char.isspace() or not char.isprintable() for char in text):
+        raise OptionError("%s: %r contains whitespace or control characters" % (option, value))
+    match = _URL.match(text)
+    if match is None or match.group("scheme") not in (None, "http", "https"):
+        raise OptionError("%s: %r is not a registry address: only http:// and https:// URLs are allowed" % (option, value))
+    host = match.group("host")
+    if not _HOST.match(host):
+        raise OptionError("%s: %r is not a registry address: %r is not host[:port]" % (option, value, host))
+    key = config_key(text)
+    if key == DOCKER_HUB_KEY:
+        return Registry(address=DOCKER_HUB_KEY, key=DOCKER_HUB_KEY, is_docker_hub=True)
+    return Registry(address=key, key=key, is_docker_hub=False)
+
+
+def registry_of(reference: ImageReference) -> Registry:
+    """The registry an image reference lives in."""
+    if reference.domain == DEFAULT_DOMAIN:
+        return Registry(address=DOCKER_HUB_KEY, key=DOCKER_HUB_KEY, is_docker_hub=True)
+    return Registry(address=reference.domain, key=reference.domain, is_docker_hub=False)
+
+
+def check_config_path(value: Any, option: str = "config_path") -> str | None:
+    """A Docker configuration directory on the host (``.../config.json`` means its directory)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise OptionError("%s: %r is not a directory path" % (option, value))
+    if any(char in value for char in "\r\n\0"):
+        raise OptionError("%s: %r contains a line break or NUL character" % (option, value))
+    text = value.strip()
+    name = re.split(r"[\\/]", text)[-1]
+    if name.lower() == "config.json":
+        text = text[: -len(name)].rstrip("\\/") or text[: -len(name)]
+        if not text:
+            raise OptionError("%s: %r names a config.json without its directory" % (option, value))
+    return text
+
+
+def config_environment(config_dir: str | None) -> dict[str, str] | None:
+    return {"DOCKER_CONFIG": config_dir} if config_dir else None
+
+
+@dataclass(frozen=True)
+class LoginState:
+    """What the host's Docker configuration holds for one registry."""
+
+    has_credentials: bool | None  # None: unknown (the credential helper could not be asked)
+    user: str | None
+    store: str  # "file" or the credential helper's name
+    error: str | None = None
+
+
+@dataclass
+class DockerConfig:
+    """The answer of the ``docker_config`` script (user names only, never secrets)."""
+
+    config_dir: str
+    config_file: str
+    exists: bool
+    creds_store: str | None
+    cred_helpers: dict[str, str]
+    auths: dict[str, dict[str, Any]]
+    helpers: dict[str, dict[str, Any]]
+    default_store: str | None
+
+    @classmethod
+    def from_answer(cls, answer: Mapping[str, Any]) -> DockerConfig:
+        return cls(
+            config_dir=str(answer.get("config_dir") or ""),
+            config_file=str(answer.get("config_file") or ""),
+            exists=bool(answer.get("exists")),
+            creds_store=answer.get("creds_store") or None,
+            cred_helpers=dict(answer.get("cred_helpers") or {}),
+            auths=dict(answer.get("auths") or {}),
+            helpers=dict(answer.get("helpers") or {}),
+            default_store=answer.get("default_store") or None,
+        )
+
+    @property
+    def names_credentials(self) -> bool:
+        """Whether the file configures any credentials (docker's ContainsAuth)."""
+        return bool(self.creds_store or self.cred_helpers or self.auths)
+
+    def store_for(self, registry: Registry) -> str:
+        """The credential store docker uses for the registry: a helper's name, or "file"."""
+        for key, helper in self.cred_helpers.items():
+            if helper and config_key(key) == registry.key:
+                return helper
+        if self.creds_store:
+            return self.creds_store
+        if not self.names_credentials and self.default_store:
+            return self.default_store
+        return "file"
+
+    def state(self, registry: Registry) -> LoginState:
+        store = self.store_for(registry)
+        if store == "file":
+            entry = self.auths.get(registry.key)
+            if entry is None:
+                entry = next((e for k, e in self.auths.items() if config_key(k) == registry.key), None)
+            if not entry or not (entry.get("auth") or entry.get("identity_token")):
+                return LoginState(False, None, store)
+            return LoginState(True, entry.get("user") or None, store)
+        if not self.names_credentials:
+            # A pristine configuration: the helper docker would pick holds nothing of docker's yet.
+            return LoginState(False, None, store)
+        helper = self.helpers.get(store) or {}
+        users = helper.get("users")
+        if users is None:
+            return LoginState(None, None, store, helper.get("error") or "the credential helper was not asked")
+        for server, user in users.items():
+            if config_key(server) == registry.key:
+                return LoginState(True, user or None, store)
+        return LoginState(False, None, store)
+
+
+# Docker's answer when a credential helper cannot use the Windows credential manager, as in
+# WinRM and SSH sessions (docker/cli#1263, #4353).
+LOGON_SESSION_ERROR = re.compile(r"logon session does not exist", re.IGNORECASE)
+
+WINCRED_HINT = (
+    "the credential helper cannot store credentials in a non-interactive remote session (WinRM, SSH); "
+    "set config_path to a Docker configuration directory of the task's own: the module then keeps the "
+    "credentials in that directory's config.json"
+)
+
+
+# --- registry manifests ----------------------------------------------------------------------
+
+_LOOPBACK_NAMES = frozenset(("localhost",))
+_NOT_FOUND = re.compile(r"no such manifest|manifest unknown|not found: manifest|name unknown|repository name not known",
+                        re.IGNORECASE)
+_UNAUTHORISED = re.compile(
+    r"no basic auth credentials|unauthorized|forbidden|authentication required|denied|incorrect username or password",
+    re.IGNORECASE)
+_UNREACHABLE = re.compile(
+    r"connection refused|no such host|i/o timeout|dial tcp|failed to configure transport|error pinging|"
+    r"tls: |x509: |certificate|server gave HTTP response|connection reset|EOF|timeout|unreachable",
+    re.IGNORECASE)
+
+
+def registry_host(domain: str) -> str:
+    """The host part of ``host[:port]`` or ``[ipv6]:port``."""
+    if domain.startswith("["):
+        return domain[1:domain.index("]")]
+    return domain.rsplit(":", 1)[0] if domain.count(":") == 1 else domain
+
+
+def is_loopback(domain: str) -> bool:
+    """127.0.0.0/8 and localhost: registries every Docker daemon treats as insecure."""
+    host = registry_host(domain)
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.version == 4 and address.is_loopback
+
+
+def daemon_says_insecure(domain: str, registry_config: Mapping[str, Any] | None) -> bool:
+    """Whether the daemon's RegistryConfig (``docker info``) marks the registry insecure."""
+    if is_loopback(domain):
+        return True
+    if not registry_config:
+        return False
+    index = (registry_config.get("IndexConfigs") or {}).get(domain)
+    if isinstance(index, Mapping) and index.get("Secure") is False:
+        return True
+    try:
+        address = ipaddress.ip_address(registry_host(domain))
+    except ValueError:
+        return False
+    for cidr in registry_config.get("InsecureRegistryCIDRs") or []:
+        try:
+            if address in ipaddress.ip_network(str(cidr), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def registry_config_call() -> Call:
+    return Call(("info", "--format", "{{json .RegistryConfig}}"))
+
+
+def read_registry_config(result: CallResult) -> dict[str, Any] | None:
+    if not result.ok:
+        return None
+    documents = json_documents(result.stdout)
+    return documents[0] if documents and isinstance(documents[0], dict) else None
+
+
+def manifest_call(reference: ImageReference, insecure: bool, environment: Mapping[str, str] | None = None) -> Call:
+    """What the registry holds for the reference: ``docker manifest inspect --verbose``."""
+    arguments = ["manifest", "inspect", "--verbose"]
+    if insecure:
+        # What the daemon does for these registries anyway: HTTP, or TLS without verification.
+        arguments.append("--insecure")
+    arguments.append(str(reference))
+    return Call(tuple(arguments), environment=dict(environment) if environment else None)
+
+
+@dataclass(frozen=True)
+class RemoteManifest:
+    digest: str
+    config_digest: str | None
+    platform: dict[str, Any] = field(default_factory=dict)
+    layers: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def foreign_layers(self) -> int:
+        """Layers marked non-distributable ("foreign"): pushes of Docker < 28 skipped their blobs."""
+        return sum(1 for layer in self.layers if _is_foreign(layer))
+
+
+def _is_foreign(layer: Mapping[str, Any]) -> bool:
+    media_type = str(layer.get("mediaType") or "")
+    return "foreign" in media_type or "nondistributable" in media_type
+
+
+@dataclass(frozen=True)
+class RemoteImage:
+    """A tag in a registry: one manifest, or the entries of a manifest list (is_list)."""
+
+    manifests: tuple[RemoteManifest, ...]
+    is_list: bool
+
+    @property
+    def digest(self) -> str | None:
+        """The tag's manifest digest (not known for a list: docker shows only its entries)."""
+        if self.is_list or not self.manifests:
+            return None
+        return self.manifests[0].digest
+
+
+def parse_manifest_output(text: str) -> RemoteImage:
+    """Parse ``docker manifest inspect --verbose``: an object, or a list for a manifest list."""
+    documents = json_documents(text)
+    if not documents:
+        raise ValueError("docker manifest inspect printed nothing")
+    document = documents[0]
+    entries = document if isinstance(document, list) else [document]
+    manifests = []
+    for entry in entries:
+        descriptor = entry.get("Descriptor") or {}
+        body = entry.get("SchemaV2Manifest") or entry.get("OCIManifest") or {}
+        config = body.get("config") or {}
+        manifests.append(RemoteManifest(
+            digest=str(descriptor.get("digest") or ""),
+            config_digest=config.get("digest"),
+            platform=dict(descriptor.get("platform") or {}),
+            layers=tuple(body.get("layers") or ()),
+        ))
+    return RemoteImage(tuple(manifests), isinstance(document, list))
+
+
+def read_manifest(host_name: str, result: CallResult, reference: ImageReference) -> RemoteImage | None:
+    """The registry's manifest(s) for the tag; ``None`` when the registry does not have the tag."""
+    if result.ok:
+        try:
+            return parse_manifest_output(result.stdout)
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise RegistryError("%s: could not read the manifest of %s: %s" % (host_name, reference, exc)) from exc
+    detail = first_line(result.stderr) or first_line(result.stdout) or "exit code %d" % result.rc
+    where = "registry %s" % registry_of(reference).display
+    if _NOT_FOUND.search(detail) and not _UNAUTHORISED.search(detail):
+        return None
+    if _UNAUTHORISED.search(detail):
+        raise RegistryError(
+            "%s: the %s refused to show %s (authentication missing or not allowed; log in with "
+            "wincontainers.images.docker_login, with the same config_path): %s" % (host_name, where, reference, detail))
+    if _UNREACHABLE.search(detail):
+        raise RegistryError("%s: the %s is not reachable: %s" % (host_name, where, detail))
+    raise RegistryError("%s: could not ask the %s about %s: %s" % (host_name, where, reference, detail))
+
+
+def repo_digests(image: Mapping[str, Any], reference: ImageReference) -> list[str]:
+    """The digests of the image's RepoDigests entries for the reference's repository."""
+    digests = []
+    for entry in image.get("RepoDigests") or []:
+        try:
+            parsed = parse_reference(entry, "RepoDigests")
+        except ValueError:
+            continue
+        if parsed.normalized_repository == reference.normalized_repository and parsed.digest:
+            digests.append(parsed.digest)
+    return digests
+
+
+def registry_holds(image: Mapping[str, Any], remote: RemoteImage | None, reference: ImageReference) -> RemoteManifest | None:
+    """The registry manifest that is this local image, if the tag holds it.
+
+    A manifest is the image when its digest is one the local image was pushed or pulled as
+    (RepoDigests of that repository), or when its config digest is the image ID (the same
+    image, whatever the layers' compression). For a manifest list, any entry counts.
+    """
+    if remote is None:
+        return None
+    known = set(repo_digests(image, reference))
+    for manifest in remote.manifests:
+        if (not remote.is_list and manifest.digest in known) or manifest.config_digest == image.get("Id"):
+            return manifest
+    return None
+
+
+def query_registry(
+    host: Host,
+    references: Sequence[ImageReference],
+    environment: Mapping[str, str] | None,
+    first_calls: Sequence[Call] = (),
+) -> tuple[list[CallResult], dict[str, CallResult]]:
+    """One exec: ``first_calls`` plus what the registry holds for each reference.
+
+    Registries on 127.0.0.0/8 / localhost are asked with ``--insecure`` (the daemon treats them
+    so); for others the daemon's RegistryConfig is read in the same exec, and a registry it
+    marks insecure is asked again with ``--insecure`` (a second exec, only then).
+    """
+    need_info = any(not is_loopback(reference.domain) for reference in references)
+    calls = list(first_calls)
+    if need_info:
+        calls.append(registry_config_call())
+    calls += [manifest_call(reference, is_loopback(reference.domain), environment)
+              for reference in references]
+    results = host.run(calls, parallel=4)
+    first = results[:len(first_calls)]
+    rest = results[len(first_calls):]
+    config = None
+    if need_info:
+        raise_for_engine(host, [rest[0]])
+        config = read_registry_config(rest[0])
+        rest = rest[1:]
+    remote = {str(reference): result for reference, result in zip(references, rest)}
+    again = [reference for reference in references
+             if not is_loopback(reference.domain) and daemon_says_insecure(reference.domain, config)]
+    if again:
+        retried = host.run([manifest_call(reference, True, environment) for reference in again], parallel=4)
+        remote.update({str(reference): result for reference, result in zip(again, retried)})
+    return first, remote
+
+
+# --- platforms -----------------------------------------------------------------------------
+
+_PLATFORM = re.compile(
+    r"^(?P<os>[a-z0-9_]+)(?:\((?P<osversion>[0-9.]+)\))?(?:/(?P<arch>[a-z0-9_]+)(?:/(?P<variant>[a-z0-9_]+))?)?$")
+_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm", "i386": "386"}
+
+
+def check_platform(value: Any, option: str = "platform") -> str | None:
+    """``os[/arch[/variant]]`` as docker's --platform takes it (``windows/amd64``, ``linux/arm64/v8``)."""
+    if value is None:
+        return None
+    text = value.strip().lower() if isinstance(value, str) else None
+    if not text or not _PLATFORM.match(text.replace("x86-64", "x86_64")):
+        raise OptionError("%s: %r is not a platform (expected os[/arch[/variant]], e.g. windows/amd64)" % (option, value))
+    return text
+
+
+def platform_matches(image: Mapping[str, Any], platform: str | None) -> bool:
+    """Whether a local image (inspect object) is of the platform asked for."""
+    if not platform:
+        return True
+    match = _PLATFORM.match(platform.replace("x86-64", "x86_64"))
+    if match is None:
+        return False
+    if str(image.get("Os") or "").lower() != match.group("os"):
+        return False
+    arch = match.group("arch")
+    actual = str(image.get("Architecture") or "").lower()
+    if arch and _ARCH_ALIASES.get(arch, arch) != _ARCH_ALIASES.get(actual, actual):
+        return False
+    variant = match.group("variant")
+    if variant and variant != str(image.get("Variant") or "").lower():
+        return False
+    return True
+
+
+# --- search ----------------------------------------------------------------------------------
+
+SEARCH_LIMIT_MAX = 100
+
+
+def search_call(term: str, limit: int, is_official: bool | None, stars: int | None) -> Call:
+    arguments = ["search", "--format", "{{json .}}", "--no-trunc", "--limit", str(limit)]
+    if is_official is not None:
+        arguments += ["--filter", "is-official=%s" % ("true" if is_official else "false")]
+    if stars is not None:
+        arguments += ["--filter", "stars=%d" % stars]
+    arguments += ["--", term]
+    return Call(tuple(arguments))
+
+
+def _as_bool(value: Any) -> bool:
+    """IsOfficial: a bool in current CLIs, "[OK]" or "" in older ones."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0
+    text = str(value or "").strip().lower()
+    return text in ("[ok]", "true", "ok", "yes", "1")
+
+
+def _as_int(value: Any) -> int:
+    """StarCount: an int in current CLIs, a string in older ones."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    text = str(value or "0").strip().replace(",", "")
+    try:
+        return int(float(text))
+    except ValueError:
+        return 0
+
+
+def parse_search_output(text: str) -> list[dict[str, Any]]:
+    """One result per JSON line of ``docker search --format '{{json .}}'``."""
+    results = []
+    for document in json_documents(text):
+        if not isinstance(document, Mapping):
+            continue
+        results.append({
+            "name": str(document.get("Name") or ""),
+            "description": str(document.get("Description") or ""),
+            "stars": _as_int(document.get("StarCount")),
+            "official": _as_bool(document.get("IsOfficial")),
+        })
+    return results

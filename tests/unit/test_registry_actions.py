@@ -1,0 +1,504 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The registry action plugins against a scripted host: decisions, exec counts, and where the
+password travels (only ever the ``stdin`` of the ``docker login`` call)."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import pytest
+
+from ansible_collections.wincontainers.images.plugins.action import (
+    docker_image_pull,
+    docker_image_push,
+    docker_login,
+    docker_search,
+)
+from ansible_collections.wincontainers.images.plugins.plugin_utils.action import TaskFailed
+from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect, WindowsDialect
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Host
+from ansible_collections.wincontainers.images.plugins.plugin_utils.registry import DOCKER_HUB_KEY, RegistryError
+
+from cmdline import parse_like_docker  # tests/unit has no __init__.py, so pytest puts it on sys.path
+
+PASSWORD = "S3cr3t-'\"-pässwörd"
+ID_A = "sha256:" + "a" * 64
+ID_B = "sha256:" + "b" * 64
+D1 = "sha256:" + "1" * 64
+D2 = "sha256:" + "2" * 64
+
+
+def argv_of(request: dict) -> list[str]:
+    """The arguments a call request gives docker (a Windows request: its command line, parsed as docker.exe does)."""
+    if "argv" in request:
+        return list(request["argv"])
+    return parse_like_docker(request["cmdline"])
+
+
+class ScriptedHost(Host):
+    """A real ``Host`` (its ``run`` builds the real requests) whose execs are answered here.
+
+    ``docker(argv, request) -> (rc, stdout, stderr)`` answers each docker call; ``configs``
+    answers ``docker_config``. Detached jobs finish at their first poll.
+    """
+
+    def __init__(self, docker: Callable[[list[str], dict], tuple[int, str, str]], config: dict | None = None,
+                 windows: bool = False) -> None:
+        self.name = "host1"
+        self.dialect = WindowsDialect() if windows else PosixDialect("python3")
+        self.execs = 0
+        self.docker = docker
+        self.config = config or {}
+        self.sent: list[tuple[str, dict]] = []
+        self.job: dict | None = None
+
+    def reconnect(self) -> None:
+        pass
+
+    def _answer(self, request: dict) -> dict:
+        argv = argv_of(request)
+        rc, stdout, stderr = self.docker(list(argv), request)
+        return {"rc": rc, "stdout": stdout, "stderr": stderr}
+
+    def execute(self, operation: str, payload: dict) -> dict:
+        self.execs += 1
+        self.sent.append((operation, json.loads(json.dumps(payload))))
+        if operation == "run":
+            return {"results": [self._answer(call) for call in payload["calls"]], "error": None}
+        if operation == "docker_config":
+            answer = {"config_dir": "/h/.docker", "config_file": "/h/.docker/config.json", "exists": True,
+                      "creds_store": None, "cred_helpers": {}, "auths": {}, "helpers": {}, "default_store": None}
+            answer.update(self.config)
+            return answer
+        if operation == "job_start":
+            self.job = {"outputs": [self._answer(call) for call in payload["calls"]]}
+            return {"started": True, "error": None}
+        if operation == "job_status":
+            outputs = self.job["outputs"]
+            return {"exists": True, "started": True, "alive": False, "error": None,
+                    "outputs": [{"stdout": o["stdout"], "stderr": o["stderr"]} for o in outputs],
+                    "finished": {"results": [{"rc": o["rc"]} for o in outputs], "error": None}}
+        if operation == "job_cleanup":
+            return {"removed": True, "error": None}
+        raise AssertionError("unexpected operation %s" % operation)
+
+    def operations(self) -> list[str]:
+        return [operation for operation, _payload in self.sent]
+
+    def calls(self) -> list[dict]:
+        found = []
+        for operation, payload in self.sent:
+            if operation in ("run", "job_start"):
+                found.extend(payload["calls"])
+        return found
+
+
+def action(module, check=False, diff=False):
+    plugin = module.ActionModule.__new__(module.ActionModule)
+    plugin._task = SimpleNamespace(check_mode=check, diff=diff, args={})
+    return plugin
+
+
+def args_of(module, **given) -> dict[str, Any]:
+    values = {name: spec.get("default") for name, spec in module.ActionModule.ARGUMENT_SPEC.items()}
+    values.update(given)
+    return values
+
+
+def inspect_json(*images) -> str:
+    return json.dumps(list(images))
+
+
+def image(image_id, tags=(), digests=(), os_="linux", arch="amd64") -> dict:
+    return {"Id": image_id, "RepoTags": list(tags), "RepoDigests": list(digests), "Os": os_, "Architecture": arch}
+
+
+# --- docker_login ----------------------------------------------------------------------------
+
+REGISTRY = "registry.example.com:5000"
+
+
+def login_docker(rc=0, stderr=""):
+    def docker(argv, request):
+        assert argv[0] in ("login", "logout"), argv
+        return (rc, "Login Succeeded\n" if rc == 0 else "", stderr)
+    return docker
+
+
+def logged_in(user):
+    return {"auths": {REGISTRY: {"user": user, "auth": True, "identity_token": False}}}
+
+
+def test_login_is_a_no_op_in_one_exec_when_the_user_is_logged_in():
+    host = ScriptedHost(login_docker(), logged_in("deploy"))
+    result = action(docker_login).execute(
+        host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password=PASSWORD))
+    assert result["changed"] is False and host.operations() == ["docker_config"]
+    assert result["registry"] == REGISTRY and result["credentials_store"] == "file"
+
+
+@pytest.mark.parametrize("windows", [False, True])
+def test_login_sends_the_password_on_stdin_only(windows):
+    host = ScriptedHost(login_docker(), logged_in("someone-else"), windows=windows)
+    result = action(docker_login, diff=True).execute(
+        host, args_of(docker_login, registry_url="https://%s/v2/" % REGISTRY, username="deploy", password=PASSWORD))
+    assert result["changed"] is True
+    assert host.operations() == ["docker_config", "run"]
+    [call] = host.calls()
+    assert call["stdin"] == PASSWORD
+    assert argv_of(call) == ["login", "--username", "deploy", "--password-stdin", REGISTRY]
+    without_stdin = json.dumps([{k: v for k, v in c.items() if k != "stdin"} for c in host.calls()])
+    assert PASSWORD not in without_stdin and PASSWORD not in json.dumps(without_stdin)
+    assert PASSWORD not in json.dumps(host.sent[0]) and PASSWORD not in json.dumps(result)
+    assert result["diff"] == {"before": {"logged_in": True, "username": "someone-else"},
+                              "after": {"logged_in": True, "username": "deploy"}}
+
+
+def test_login_in_check_mode_reads_only():
+    host = ScriptedHost(login_docker())
+    result = action(docker_login, check=True).execute(
+        host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password=PASSWORD))
+    assert result["changed"] is True and host.operations() == ["docker_config"]
+
+
+def test_reauthorize_logs_in_again():
+    host = ScriptedHost(login_docker(), logged_in("deploy"))
+    result = action(docker_login).execute(
+        host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password=PASSWORD, reauthorize=True))
+    assert result["changed"] is True and host.operations() == ["docker_config", "run"]
+
+
+def test_docker_hub_is_the_default():
+    host = ScriptedHost(login_docker())
+    action(docker_login).execute(host, args_of(docker_login, username="me", password=PASSWORD))
+    assert host.calls()[0]["argv"][-1] == DOCKER_HUB_KEY
+
+
+def test_config_path_reads_and_writes_that_configuration():
+    host = ScriptedHost(login_docker(), {"exists": False})
+    action(docker_login).execute(host, args_of(docker_login, registry_url=REGISTRY, username="u", password=PASSWORD,
+                                               config_path="C:\\ProgramData\\ci\\docker\\config.json"))
+    assert host.sent[0] == ("docker_config", {"config_dir": "C:\\ProgramData\\ci\\docker"})
+    assert host.calls()[0]["env"] == {"DOCKER_CONFIG": "C:\\ProgramData\\ci\\docker"}
+
+
+def test_config_path_keeps_credentials_out_of_the_detected_helper():
+    host = ScriptedHost(login_docker(), {"exists": False, "default_store": "wincred"})
+    result = action(docker_login).execute(host, args_of(docker_login, registry_url=REGISTRY, username="u",
+                                                        password=PASSWORD, config_path="C:\\ci"))
+    assert host.calls()[0]["env"] == {"DOCKER_CONFIG": "C:\\ci", "PATH": ""}
+    assert result["credentials_store"] == "file"
+
+
+def test_without_config_path_the_helper_is_left_alone():
+    host = ScriptedHost(login_docker(), {"exists": False, "default_store": "wincred"})
+    result = action(docker_login).execute(host, args_of(docker_login, registry_url=REGISTRY, username="u",
+                                                        password=PASSWORD))
+    assert "env" not in host.calls()[0] and result["credentials_store"] == "wincred"
+
+
+def test_wincred_failure_explains_the_fix():
+    error = ("Error saving credentials: error storing credentials - err: exit status 1, out: "
+             "`A specified logon session does not exist. It may already have been terminated.`")
+    host = ScriptedHost(login_docker(1, error), {"creds_store": "wincred", "helpers": {
+        "wincred": {"found": True, "users": None, "error": "A specified logon session does not exist."}}})
+    with pytest.raises(TaskFailed) as raised:
+        action(docker_login).execute(host, args_of(docker_login, registry_url=REGISTRY, username="u", password=PASSWORD))
+    assert "logon session" in str(raised.value) and "config_path" in str(raised.value)
+    assert raised.value.result["changed"] is False
+    assert PASSWORD not in str(raised.value)
+
+
+def test_wrong_password_is_a_clear_failure():
+    host = ScriptedHost(login_docker(1, "Error response from daemon: login attempt to https://%s/v2/ failed with "
+                                        "status: 401 Unauthorized\n" % REGISTRY))
+    with pytest.raises(TaskFailed) as raised:
+        action(docker_login).execute(host, args_of(docker_login, registry_url=REGISTRY, username="u", password="bad"))
+    message = str(raised.value)
+    assert "401 Unauthorized" in message and "nothing was changed in /h/.docker/config.json" in message
+
+
+@pytest.mark.parametrize("state, expected_calls", [(logged_in("deploy"), 1), ({}, 0)])
+def test_logout(state, expected_calls):
+    host = ScriptedHost(login_docker(), state)
+    result = action(docker_login).execute(host, args_of(docker_login, registry_url=REGISTRY, state="absent"))
+    assert result["changed"] is bool(expected_calls)
+    assert len(host.calls()) == expected_calls
+    if expected_calls:
+        assert host.calls()[0]["argv"] == ["logout", REGISTRY]
+
+
+@pytest.mark.parametrize("given, fragment", [
+    ({"username": None}, "username: required"),
+    ({"password": None}, "password: required"),
+    ({"password": ""}, "password: required"),
+    ({"username": "a:b"}, "username: 'a:b' cannot be used"),
+    ({"registry_url": "ftp://x"}, "registry_url: "),
+    ({"config_path": "a\nb"}, "config_path: "),
+])
+def test_login_refuses_bad_input_before_any_exec(given, fragment):
+    host = ScriptedHost(login_docker())
+    values = {"registry_url": REGISTRY, "username": "u", "password": PASSWORD}
+    values.update(given)
+    with pytest.raises(TaskFailed, match=fragment):
+        action(docker_login).execute(host, args_of(docker_login, **values))
+    assert host.execs == 0
+
+
+# --- docker_image_pull -------------------------------------------------------------------------
+
+class Engine:
+    """A tiny engine for pull: images by reference; pulls make them appear."""
+
+    def __init__(self, local: dict[str, dict], remote: dict[str, dict], fail: dict[str, str] | None = None):
+        self.local = dict(local)
+        self.remote = remote
+        self.fail = fail or {}
+
+    def __call__(self, argv, request):
+        if argv[:2] == ["image", "inspect"]:
+            found = [self.local[name] for name in argv[2:] if name in self.local]
+            missing = [name for name in argv[2:] if name not in self.local]
+            return (1 if missing else 0, inspect_json(*found), "".join("Error: No such image: %s\n" % m for m in missing))
+        if argv[:2] == ["image", "pull"]:
+            name = argv[-1]
+            if name in self.fail:
+                return (1, "", self.fail[name])
+            self.local[name] = self.remote[name]
+            return (0, "x: Pulling from y\nabcdefabcdef: Pull complete\nDigest: %s\nStatus: Downloaded\n" % D1, "")
+        if argv[:2] == ["manifest", "inspect"]:
+            name = argv[-1]
+            if name not in self.remote:
+                return (1, "", "no such manifest: %s" % name)
+            return (0, json.dumps({"Descriptor": {"digest": D2}, "SchemaV2Manifest": {
+                "config": {"digest": self.remote[name]["Id"]}, "layers": []}}), "")
+        if argv[:1] == ["info"]:
+            return (0, '{"InsecureRegistryCIDRs":["127.0.0.0/8"],"IndexConfigs":{}}', "")
+        raise AssertionError(argv)
+
+
+A = "127.0.0.1:5551/wct4/a:1"
+B = "127.0.0.1:5551/wct4/b:1"
+
+
+def test_pull_of_present_images_is_one_exec():
+    engine = Engine({A: image(ID_A, [A]), B: image(ID_B, [B])}, {})
+    host = ScriptedHost(engine)
+    result = action(docker_image_pull).execute(host, args_of(docker_image_pull, name=[A, B]))
+    assert result["changed"] is False and host.operations() == ["run"]
+    assert [i["pulled"] for i in result["images"]] == [False, False]
+
+
+def test_pull_runs_one_job_for_the_missing_images_only():
+    engine = Engine({A: image(ID_A, [A])}, {B: image(ID_B, [B], ["127.0.0.1:5551/wct4/b@" + D1])})
+    host = ScriptedHost(engine)
+    result = action(docker_image_pull, diff=True).execute(
+        host, args_of(docker_image_pull, name=["127.0.0.1:5551/wct4/a", B], tag="1", parallel=2, retries=1))
+    assert host.operations() == ["run", "job_start", "job_status", "job_cleanup", "run"]
+    start = host.sent[1][1]
+    assert [call["argv"] for call in start["calls"]] == [["image", "pull", B]]
+    assert start["parallel"] == 2 and start["retries"] == 1
+    assert result["changed"] is True
+    assert result["images"][1] == {"reference": B, "id": ID_B, "digest": D1, "changed": True, "pulled": True}
+    assert result["images"][0]["changed"] is False
+    assert result["diff"] == {"before": {A: ID_A, B: None}, "after": {A: ID_A, B: ID_B}}
+
+
+def test_pull_always_with_an_unchanged_image_is_not_a_change():
+    engine = Engine({A: image(ID_A, [A])}, {A: image(ID_A, [A])})
+    host = ScriptedHost(engine)
+    result = action(docker_image_pull).execute(host, args_of(docker_image_pull, name=[A], pull="always",
+                                                             platform="linux/amd64", config_path="/c"))
+    assert result["changed"] is False and result["images"][0]["pulled"] is True
+    [call] = host.sent[1][1]["calls"]
+    assert call["argv"] == ["image", "pull", "--platform", "linux/amd64", A]
+    assert call["env"] == {"DOCKER_CONFIG": "/c"}
+
+
+def test_an_image_of_another_platform_counts_as_missing():
+    engine = Engine({A: image(ID_A, [A], os_="linux")}, {A: image(ID_B, [A], os_="windows")})
+    host = ScriptedHost(engine)
+    result = action(docker_image_pull).execute(host, args_of(docker_image_pull, name=[A], platform="windows/amd64"))
+    assert result["changed"] is True and result["images"][0]["id"] == ID_B
+
+
+def test_pull_check_mode_reports_missing_images():
+    engine = Engine({A: image(ID_A, [A])}, {})
+    host = ScriptedHost(engine)
+    result = action(docker_image_pull, check=True).execute(host, args_of(docker_image_pull, name=[A, B]))
+    assert host.operations() == ["run"]
+    assert result["changed"] is True and result["missing"] == [B]
+    assert [i["changed"] for i in result["images"]] == [False, True]
+
+
+def test_pull_always_check_mode_asks_the_registry_in_the_same_exec():
+    engine = Engine({A: image(ID_A, [A]), B: image(ID_A, [B])}, {A: image(ID_A), B: image(ID_B)})
+    host = ScriptedHost(engine)
+    result = action(docker_image_pull, check=True).execute(host, args_of(docker_image_pull, name=[A, B], pull="always"))
+    assert host.operations() == ["run"]
+    manifest_calls = [c["argv"] for c in host.calls() if c["argv"][0] == "manifest"]
+    assert manifest_calls == [["manifest", "inspect", "--verbose", "--insecure", A],
+                              ["manifest", "inspect", "--verbose", "--insecure", B]]
+    assert [i["changed"] for i in result["images"]] == [False, True]
+
+
+def test_a_failed_pull_fails_the_task_and_reports_the_others():
+    engine = Engine({}, {A: image(ID_A, [A])}, fail={B: "Error response from daemon: manifest unknown\n"})
+    host = ScriptedHost(engine)
+    with pytest.raises(TaskFailed) as raised:
+        action(docker_image_pull).execute(host, args_of(docker_image_pull, name=[A, B]))
+    assert "1 of 2 pulls failed" in str(raised.value) and "manifest unknown" in str(raised.value)
+    assert raised.value.result["changed"] is True and raised.value.result["failed_images"] == [B]
+
+
+@pytest.mark.parametrize("given, fragment", [
+    ({"name": ["Bad Name"]}, "name: "),
+    ({"name": []}, "name: at least one"),
+    ({"tag": "-x"}, "tag: "),
+    ({"platform": "windows amd64"}, "platform: "),
+    ({"parallel": 0}, "parallel: 0"),
+    ({"retries": -1}, "retries: -1"),
+    ({"timeout": 0}, "timeout: 0"),
+])
+def test_pull_refuses_bad_input_before_any_exec(given, fragment):
+    host = ScriptedHost(Engine({}, {}))
+    values = {"name": [A]}
+    values.update(given)
+    with pytest.raises(Exception, match=fragment):
+        action(docker_image_pull).execute(host, args_of(docker_image_pull, **values))
+    assert host.execs == 0
+
+
+# --- docker_image_push -------------------------------------------------------------------------
+
+class PushEngine:
+    def __init__(self, local: dict | None, remote_config: str | None, manifest_error: str | None = None,
+                 push_error: str | None = None):
+        self.local = local
+        self.remote_config = remote_config
+        self.manifest_error = manifest_error
+        self.push_error = push_error
+        self.pushed = False
+
+    def __call__(self, argv, request):
+        if argv[:2] == ["image", "inspect"]:
+            if self.local is None:
+                return (1, "[]", "Error: No such image: %s\n" % argv[-1])
+            return (0, inspect_json(self.local), "")
+        if argv[:1] == ["info"]:
+            return (0, '{"IndexConfigs":{"reg.example.com":{"Secure":false}},"InsecureRegistryCIDRs":["127.0.0.0/8"]}', "")
+        if argv[:2] == ["manifest", "inspect"]:
+            if self.manifest_error:
+                return (1, "", self.manifest_error)
+            if self.remote_config is None:
+                return (1, "", "no such manifest: %s" % argv[-1])
+            return (0, json.dumps({"Descriptor": {"digest": D2}, "SchemaV2Manifest": {
+                "config": {"digest": self.remote_config}, "layers": [{"mediaType": "x"}]}}), "")
+        if argv[:2] == ["image", "push"]:
+            if self.push_error:
+                return (1, "", self.push_error)
+            self.remote_config = self.local["Id"]
+            return (0, "abcdefabcdef: Pushed\n1: digest: %s size: 527\n" % D2, "")
+        raise AssertionError(argv)
+
+
+def test_push_of_what_the_registry_holds_is_one_exec():
+    host = ScriptedHost(PushEngine(image(ID_A, [A]), ID_A))
+    result = action(docker_image_push).execute(host, args_of(docker_image_push, name=A))
+    assert result["changed"] is False and result["digest"] == D2 and host.operations() == ["run"]
+    assert [c["argv"][:2] for c in host.calls()] == [["image", "inspect"], ["manifest", "inspect"]]
+
+
+def test_push_runs_a_job_that_reads_the_digest_back():
+    host = ScriptedHost(PushEngine(image(ID_A, [A]), ID_B))
+    result = action(docker_image_push, diff=True).execute(
+        host, args_of(docker_image_push, name="127.0.0.1:5551/wct4/a", tag="1"))
+    assert result["changed"] is True and result["digest"] == D2 and result["foreign_layers"] == 0
+    assert host.operations() == ["run", "job_start", "job_status", "job_cleanup"]
+    assert [c["argv"] for c in host.sent[1][1]["calls"]] == [
+        ["image", "push", A], ["manifest", "inspect", "--verbose", "--insecure", A]]
+    assert result["diff"]["before"] == {"digest": D2, "present": True}
+
+
+def test_push_check_mode_does_not_push():
+    engine = PushEngine(image(ID_A, [A]), None)
+    host = ScriptedHost(engine)
+    result = action(docker_image_push, check=True).execute(host, args_of(docker_image_push, name=A))
+    assert result["changed"] is True and host.operations() == ["run"] and result["digest"] is None
+
+
+def test_a_registry_the_daemon_calls_insecure_is_asked_again_with_insecure():
+    name = "reg.example.com/wct4/a:1"
+    engine = PushEngine(image(ID_A, [name]), ID_A)
+    host = ScriptedHost(engine)
+    result = action(docker_image_push).execute(host, args_of(docker_image_push, name=name))
+    assert result["changed"] is False
+    assert host.operations() == ["run", "run"]
+    assert host.sent[1][1]["calls"][0]["argv"] == ["manifest", "inspect", "--verbose", "--insecure", name]
+    assert ["info", "--format", "{{json .RegistryConfig}}"] in [c["argv"] for c in host.sent[0][1]["calls"]]
+
+
+@pytest.mark.parametrize("engine, error, fragment", [
+    (PushEngine(None, None), TaskFailed, "there is no local image"),
+    (PushEngine(image(ID_A, [A]), None, manifest_error="failed to configure transport: error pinging v2 registry: "
+                "dial tcp 127.0.0.1:5551: connect: connection refused"), RegistryError, "is not reachable"),
+    (PushEngine(image(ID_A, [A]), None, manifest_error="no basic auth credentials"), RegistryError, "refused to show"),
+    (PushEngine(image(ID_A, [A]), None, push_error="denied: requested access to the resource is denied"), TaskFailed,
+     "requested access to the resource is denied"),
+])
+def test_push_failures_are_clear_and_change_nothing(engine, error, fragment):
+    host = ScriptedHost(engine)
+    with pytest.raises(error) as raised:
+        action(docker_image_push).execute(host, args_of(docker_image_push, name=A))
+    assert fragment in str(raised.value)
+    if isinstance(raised.value, TaskFailed):
+        assert raised.value.result.get("changed", False) is False
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("busybox", "no namespace"),
+    ("x/y@" + D1, "has a digest"),
+    ("UPPER/case", "name: "),
+])
+def test_push_refuses_bad_names(name, fragment):
+    host = ScriptedHost(PushEngine(None, None))
+    with pytest.raises(Exception, match=fragment):
+        action(docker_image_push).execute(host, args_of(docker_image_push, name=name))
+    assert host.execs == 0
+
+
+# --- docker_search -----------------------------------------------------------------------------
+
+def test_search_is_one_call_and_parses_json_lines():
+    def docker(argv, request):
+        assert argv == ["search", "--format", "{{json .}}", "--no-trunc", "--limit", "5", "--filter",
+                        "is-official=true", "--", "busybox"]
+        return (0, '{"Name":"busybox","Description":"d","StarCount":"7","IsOfficial":"[OK]"}\n', "")
+    host = ScriptedHost(docker)
+    result = action(docker_search).execute(host, args_of(docker_search, term="busybox", limit=5,
+                                                         filters={"is_official": True, "stars": None}))
+    assert result == {"changed": False, "results": [{"name": "busybox", "description": "d", "stars": 7, "official": True}]}
+    assert host.execs == 1
+
+
+def test_search_failure_explains_docker_hub():
+    error = ('Error response from daemon: Get "https://index.docker.io/v1/search?q=x&n=25": dial tcp: '
+             'lookup index.docker.io: no such host')
+    host = ScriptedHost(lambda argv, request: (1, "", error))
+    with pytest.raises(TaskFailed, match="asks Docker Hub"):
+        action(docker_search).execute(host, args_of(docker_search, term="x"))
+
+
+@pytest.mark.parametrize("given, fragment", [
+    ({"term": ""}, "term: "), ({"term": "a\x00b"}, "term: "), ({"limit": 0}, "limit: 0"), ({"limit": 101}, "limit: 101"),
+    ({"filters": {"stars": -1, "is_official": None}}, "filters.stars: -1"),
+])
+def test_search_refuses_bad_input(given, fragment):
+    host = ScriptedHost(lambda argv, request: (0, "", ""))
+    values = {"term": "x"}
+    values.update(given)
+    with pytest.raises(TaskFailed, match=fragment):
+        action(docker_search).execute(host, args_of(docker_search, **values))
+    assert host.execs == 0
