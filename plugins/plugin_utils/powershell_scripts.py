@@ -75,7 +75,7 @@ function Split-LinesIntoArguments {
     $chunk = ''
     foreach ($token in ($Text -split "`r?`n")) {
         if (-not $token -or $seen.ContainsKey($token)) { continue }
-        if ($token -notmatch '^[A-Za-z0-9:._/@-]+$') { throw "refusing to pass '$token' as an argument" }
+        if ($token -notmatch '^[A-Za-z0-9][A-Za-z0-9:._/@-]*$') { throw "refusing to pass '$token' as an argument" }
         $seen[$token] = $true
         if ($chunk -and ($chunk.Length + $token.Length + 1) -gt $Limit) {
             $null = $chunks.Add($chunk)
@@ -242,13 +242,18 @@ try {
             $index = $queue.Dequeue()
             $call = $calls[$index]
             $attempts[$index]++
+            # Start-Process has no per-process environment: set the call's variables for the
+            # start only, then put the runner's own values back for the next call.
+            $saved = @{}
             if ($call.env) {
                 foreach ($property in $call.env.PSObject.Properties) {
+                    $saved[$property.Name] = [Environment]::GetEnvironmentVariable($property.Name, 'Process')
                     [Environment]::SetEnvironmentVariable($property.Name, [string]$property.Value, 'Process')
                 }
             }
             $process = Start-Process -FilePath $call.path -ArgumentList $call.cmdline -NoNewWindow -PassThru `
                 -RedirectStandardOutput (Join-Path $dir "$index.out") -RedirectStandardError (Join-Path $dir "$index.err")
+            foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name], 'Process') }
             $null = $process.Handle
             Add-Content -LiteralPath (Join-Path $dir 'pids') -Value $process.Id
             $null = $running.Add(@{ Index = $index; Process = $process })
@@ -323,6 +328,16 @@ try {
         Write-Answer @{ exists = $false; error = $null }
         return
     }
+    # With "wait", wait here (at most 10 s) for the job to finish: one exec instead of several polls.
+    $waitUntil = [DateTime]::UtcNow.AddSeconds([Math]::Min(10.0, [Math]::Max(0.0, [double]$request.wait)))
+    while ([DateTime]::UtcNow -lt $waitUntil -and -not (Test-Path -LiteralPath (Join-Path $dir 'results.json'))) {
+        Start-Sleep -Milliseconds 100
+    }
+    # Liveness first, results second: the runner writes its results before it exits, so a
+    # runner seen dead here has results below unless it really died.
+    $alive = $false
+    $runnerPid = Read-Shared -Path (Join-Path $dir 'runner.pid')
+    if ($runnerPid) { $alive = [bool](Get-Process -Id ([int]$runnerPid) -ErrorAction SilentlyContinue) }
     $count = @((ConvertFrom-Json -InputObject (Read-Shared -Path (Join-Path $dir 'request.json'))).calls).Count
     $outputs = @()
     for ($index = 0; $index -lt $count; $index++) {
@@ -336,9 +351,6 @@ try {
     if (Test-Path -LiteralPath $resultsPath) {
         $finished = ConvertFrom-Json -InputObject (Read-Shared -Path $resultsPath)
     }
-    $alive = $false
-    $runnerPid = Read-Shared -Path (Join-Path $dir 'runner.pid')
-    if ($runnerPid) { $alive = [bool](Get-Process -Id ([int]$runnerPid) -ErrorAction SilentlyContinue) }
     Write-Answer ([ordered]@{ exists = $true; started = [bool]$runnerPid; alive = $alive; finished = $finished; outputs = $outputs; error = $null })
 } catch {
     Write-Answer @{ error = @{ kind = 'exception'; message = $_.Exception.Message } }
@@ -369,3 +381,568 @@ SCRIPTS: dict[str, str] = {
     "job_cleanup": JOB_CLEANUP,
     "job_runner": JOB_RUNNER,
 }
+
+# Files of the image archive modules (docker_image_export / docker_image_load), in one exec:
+# remove and rename files, report files (exists, kind, size, sha256 when asked), then run
+# program calls, each optionally only when a reported file exists. A missing executable
+# (tar.exe on Windows Server 2016) is reported per call ("not_found"), not as an error.
+FILE_INFO = PRELUDE + r"""
+function Get-FileState {
+    param([string]$Path, [bool]$Hash)
+    $state = [ordered]@{ path = $Path; exists = $false; kind = $null; size = $null; sha256 = $null }
+    if (Test-Path -LiteralPath $Path -PathType Container) {
+        $state.exists = $true
+        $state.kind = 'directory'
+    } elseif (Test-Path -LiteralPath $Path -PathType Leaf) {
+        $state.exists = $true
+        $state.kind = 'file'
+        $state.size = (Get-Item -LiteralPath $Path -Force).Length
+        if ($Hash) { $state.sha256 = (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
+    }
+    return $state
+}
+
+try {
+    $request = ConvertFrom-Request -Lines @($input)
+    foreach ($path in @($request.remove)) {
+        if ($path -and (Test-Path -LiteralPath $path -PathType Leaf)) { Remove-Item -LiteralPath $path -Force }
+    }
+    foreach ($move in @($request.rename)) {
+        if (-not $move) { continue }
+        if (Test-Path -LiteralPath $move.to -PathType Leaf) {
+            [IO.File]::Replace([string]$move.from, [string]$move.to, [NullString]::Value)
+        } else {
+            [IO.File]::Move([string]$move.from, [string]$move.to)
+        }
+    }
+    $files = @()
+    foreach ($file in @($request.files)) {
+        if ($file) { $files += Get-FileState -Path $file.path -Hash ([bool]$file.hash) }
+    }
+    $results = @()
+    foreach ($call in @($request.calls)) {
+        if (-not $call) { continue }
+        if ($null -ne $call.if_exists -and $files[[int]$call.if_exists].kind -ne 'file') {
+            $results += [ordered]@{ rc = 0; stdout = ''; stderr = ''; skipped = $true }
+            continue
+        }
+        $exe = Resolve-Executable -Name $call.exe
+        if (-not $exe) {
+            $results += [ordered]@{ rc = -1; stdout = ''; stderr = ''; skipped = $true; not_found = $true }
+            continue
+        }
+        $started = Start-Call -Path $exe -CommandLine ([string]$call.cmdline) -Stdin $call.stdin -Environment $call.env
+        $results += Complete-Call -Started $started
+    }
+    Write-Answer @{ files = $files; results = $results; error = $null }
+} catch {
+    Write-Answer @{ files = @(); results = @(); error = @{ kind = 'exception'; message = $_.Exception.Message } }
+}
+"""
+SCRIPTS["file_info"] = FILE_INFO
+
+# --- Windows base OS images (win_container_host_info, win_container_base_image*, provider) -----
+
+# Reads what the base image modules decide on, in one exec: the Windows version from the
+# registry (never from docker's KernelVersion, which shows a stale revision), whether Hyper-V
+# can isolate containers, the docker calls of the request (run at the same time), and, when
+# asked, the OS images installed by Install-ContainerOSImage, the images the legacy
+# ContainerImage provider offers, and a registry's tag list or manifest digests (fetched from
+# the host, so its proxy and name resolution apply; anonymous bearer tokens only).
+HOST_INFO = PRELUDE + r"""
+$ProgressPreference = 'SilentlyContinue'
+$ManifestTypes = @(
+    'application/vnd.docker.distribution.manifest.list.v2+json'
+    'application/vnd.oci.image.index.v1+json'
+    'application/vnd.docker.distribution.manifest.v2+json'
+    'application/vnd.oci.image.manifest.v1+json'
+) -join ', '
+$RegistryValues = @('CurrentBuildNumber', 'CurrentBuild', 'UBR', 'DisplayVersion', 'ReleaseId', 'ProductName',
+    'EditionID', 'InstallationType', 'CurrentMajorVersionNumber', 'CurrentMinorVersionNumber')
+$script:RegistryToken = ''
+
+function Get-WindowsFacts {
+    $values = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+    $facts = [ordered]@{}
+    foreach ($name in $RegistryValues) {
+        $property = $values.PSObject.Properties[$name]
+        if ($null -ne $property) { $facts[$name] = $property.Value } else { $facts[$name] = $null }
+    }
+    return $facts
+}
+
+function Get-HyperVFacts {
+    $facts = [ordered]@{ vmms = $null; hypervisor_present = $null; problem = $null }
+    try {
+        $service = Get-Service -Name 'vmms' -ErrorAction SilentlyContinue
+        if ($service) { $facts.vmms = [string]$service.Status }
+        $system = Get-CimInstance -ClassName 'Win32_ComputerSystem'
+        $facts.hypervisor_present = [bool]$system.HypervisorPresent
+    } catch {
+        $facts.problem = $_.Exception.Message
+    }
+    return $facts
+}
+
+function Get-ContainerOsImages {
+    $root = Join-Path -Path $env:ProgramData -ChildPath 'Microsoft\Windows\Images'
+    $names = New-Object -TypeName System.Collections.ArrayList
+    if (Test-Path -LiteralPath $root -PathType Container) {
+        foreach ($item in @(Get-ChildItem -LiteralPath $root -Directory)) {
+            if ($item.Name -like 'CN=Microsoft_*') { $null = $names.Add($item.Name) }
+        }
+    }
+    return ,$names
+}
+
+function Find-ProviderImages {
+    param($Find)
+    $found = [ordered]@{ images = @(); problem = $null; message = $null }
+    if (-not (Get-Command -Name 'Find-ContainerImage' -ErrorAction SilentlyContinue)) {
+        $found.problem = 'provider_missing'
+        $found.message = 'Find-ContainerImage is not available: the ContainerImage provider is not installed'
+        return $found
+    }
+    try {
+        $parameters = @{}
+        if ($Find.name) { $parameters['Name'] = [string]$Find.name }
+        if ($Find.all_versions) { $parameters['AllVersions'] = $true }
+        $images = New-Object -TypeName System.Collections.ArrayList
+        foreach ($item in @(Find-ContainerImage @parameters)) {
+            $null = $images.Add([ordered]@{
+                name = [string]$item.Name
+                version = [string]$item.Version
+                source = [string]$item.Source
+                summary = [string]$item.Summary
+            })
+        }
+        $found.images = $images
+    } catch {
+        $found.problem = 'failed'
+        $found.message = $_.Exception.Message
+    }
+    return $found
+}
+
+function Invoke-RegistryRequest {
+    param([string]$Url, [string]$Method, [string]$Accept, [string]$Token)
+    $request = [System.Net.WebRequest]::Create($Url)
+    $request.Method = $Method
+    $request.Accept = $Accept
+    $request.UserAgent = 'wincontainers.images'
+    $request.Timeout = 60000
+    if ($Token) { $request.Headers.Add('Authorization', 'Bearer ' + $Token) }
+    $response = $null
+    try {
+        $response = $request.GetResponse()
+    } catch {
+        $failure = $_.Exception
+        while ($failure -and -not ($failure -is [System.Net.WebException])) { $failure = $failure.InnerException }
+        if (-not $failure -or -not $failure.Response) { throw }
+        $response = $failure.Response
+    }
+    try {
+        $body = ''
+        if ($Method -ne 'HEAD') {
+            $stream = $response.GetResponseStream()
+            $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList $stream, $Utf8
+            $body = $reader.ReadToEnd()
+            $reader.Dispose()
+        }
+        return @{
+            status = [int]$response.StatusCode
+            body = $body
+            authenticate = [string]$response.Headers['WWW-Authenticate']
+            link = [string]$response.Headers['Link']
+            digest = [string]$response.Headers['Docker-Content-Digest']
+        }
+    } finally {
+        $response.Close()
+    }
+}
+
+function Get-AnonymousToken {
+    # The registry's bearer challenge names the token service: ask it for an anonymous token.
+    param([string]$Challenge)
+    if ($Challenge -notmatch '^\s*Bearer\s+(.+)$') { return '' }
+    $fields = @{}
+    foreach ($match in [regex]::Matches($Matches[1], '(\w+)="([^"]*)"')) {
+        $fields[$match.Groups[1].Value.ToLowerInvariant()] = $match.Groups[2].Value
+    }
+    if (-not $fields.ContainsKey('realm')) { return '' }
+    $query = @()
+    foreach ($name in @('service', 'scope')) {
+        if ($fields.ContainsKey($name)) { $query += ($name + '=' + [Uri]::EscapeDataString($fields[$name])) }
+    }
+    $url = $fields['realm']
+    if ($query.Count -gt 0) { $url = $url + '?' + ($query -join '&') }
+    $answer = Invoke-RegistryRequest -Url $url -Method 'GET' -Accept 'application/json' -Token ''
+    if ($answer.status -ne 200) { return '' }
+    $document = ConvertFrom-Json -InputObject $answer.body
+    if ($document.token) { return [string]$document.token }
+    return [string]$document.access_token
+}
+
+function Invoke-Registry {
+    param([string]$Url, [string]$Method, [string]$Accept)
+    $answer = Invoke-RegistryRequest -Url $Url -Method $Method -Accept $Accept -Token $script:RegistryToken
+    if ($answer.status -eq 401 -and $answer.authenticate) {
+        $script:RegistryToken = Get-AnonymousToken -Challenge $answer.authenticate
+        if ($script:RegistryToken) {
+            $answer = Invoke-RegistryRequest -Url $Url -Method $Method -Accept $Accept -Token $script:RegistryToken
+        }
+    }
+    return $answer
+}
+
+function Read-Registry {
+    param($Registry)
+    $result = [ordered]@{ base = $null; status = $null; tags = $null; digests = [ordered]@{}; problem = $null }
+    $failures = @()
+    foreach ($candidate in $Registry.bases) {
+        try {
+            $null = Invoke-RegistryRequest -Url ([string]$candidate + '/v2/') -Method 'GET' -Accept 'application/json' -Token ''
+            $result.base = [string]$candidate
+            break
+        } catch {
+            $failures += ([string]$candidate + ': ' + $_.Exception.Message)
+        }
+    }
+    if (-not $result.base) {
+        $result.problem = 'the registry did not answer: ' + ($failures -join '; ')
+        return $result
+    }
+    if ($Registry.tags_path) {
+        $tags = New-Object -TypeName System.Collections.ArrayList
+        $url = $result.base + [string]$Registry.tags_path
+        for ($page = 0; $url -and $page -lt 200; $page++) {
+            $answer = Invoke-Registry -Url $url -Method 'GET' -Accept 'application/json'
+            $result.status = $answer.status
+            if ($answer.status -ne 200) {
+                $result.problem = 'listing the tags answered HTTP ' + $answer.status + ': ' + $answer.body
+                break
+            }
+            $document = ConvertFrom-Json -InputObject $answer.body
+            foreach ($tag in $document.tags) {
+                if ($null -ne $tag) { $null = $tags.Add([string]$tag) }
+            }
+            $url = $null
+            if ($answer.link -match '<([^>]+)>\s*;\s*rel="?next"?') {
+                $url = [string](New-Object -TypeName System.Uri -ArgumentList ([Uri]($result.base + '/')), $Matches[1])
+            }
+        }
+        $result.tags = $tags
+    }
+    foreach ($manifest in $Registry.manifests) {
+        $answer = Invoke-Registry -Url ($result.base + [string]$manifest.path) -Method 'HEAD' -Accept $ManifestTypes
+        $result.digests[[string]$manifest.tag] = [ordered]@{ status = $answer.status; digest = $answer.digest }
+    }
+    return $result
+}
+
+try {
+    $request = ConvertFrom-Request -Lines @($input)
+    $answer = [ordered]@{
+        os = Get-WindowsFacts
+        hyperv = Get-HyperVFacts
+        docker_found = $false
+        results = @()
+        os_images = $null
+        find = $null
+        registry = $null
+        error = $null
+    }
+    if ($request.calls) {
+        $docker = Resolve-Executable -Name 'docker'
+        if ($docker) {
+            $answer.docker_found = $true
+            $started = @()
+            foreach ($call in $request.calls) {
+                $started += ,(Start-Call -Path $docker -CommandLine ([string]$call.cmdline) -Stdin $null -Environment $call.env)
+            }
+            $results = New-Object -TypeName System.Collections.ArrayList
+            foreach ($item in $started) { $null = $results.Add((Complete-Call -Started $item)) }
+            $answer.results = $results
+        }
+    }
+    if ($request.os_images) { $answer.os_images = Get-ContainerOsImages }
+    if ($request.find) { $answer.find = Find-ProviderImages -Find $request.find }
+    if ($request.registry) {
+        [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
+        $answer.registry = Read-Registry -Registry $request.registry
+    }
+    Write-Answer $answer
+} catch {
+    Write-Answer @{ error = @{ kind = 'exception'; message = $_.Exception.Message } }
+}
+"""
+
+# Changes made with the cmdlets of the Windows Server 2016 Containers feature and the legacy
+# ContainerImage provider: install an image from the provider (Install-ContainerImage) or from
+# a WIM file (Install-ContainerOSImage), uninstall images (Uninstall-ContainerOSImage), or only
+# check. Then the request's docker calls run (after an install: whether the engine lists the
+# image); when one fails and the request allows it, the docker service is restarted once
+# (workflow S5: Docker 1.12 imported such images only when it started) and the calls run again.
+CONTAINER_IMAGE = PRELUDE + r"""
+$ProgressPreference = 'SilentlyContinue'
+
+function Invoke-Collected {
+    # Runs a command, returns its output lines; an error record in any stream fails the script.
+    param([scriptblock]$Command)
+    $lines = New-Object -TypeName System.Collections.ArrayList
+    foreach ($item in @(& $Command *>&1)) {
+        if ($item -is [System.Management.Automation.ErrorRecord]) { throw $item.Exception }
+        $null = $lines.Add([string]$item)
+    }
+    return ,$lines
+}
+
+function Get-ContainerCommand {
+    param([string]$Name, [string]$Hint)
+    $command = Get-Command -Name $Name -ErrorAction SilentlyContinue
+    if (-not $command) { throw "$Name is not available on this host: $Hint" }
+    return $command
+}
+
+function Invoke-Checks {
+    param([string]$Docker, $Calls)
+    $results = New-Object -TypeName System.Collections.ArrayList
+    foreach ($call in $Calls) {
+        $started = Start-Call -Path $Docker -CommandLine ([string]$call.cmdline) -Stdin $null -Environment $call.env
+        $null = $results.Add((Complete-Call -Started $started))
+    }
+    return ,$results
+}
+
+function Test-AllSucceeded {
+    param($Results)
+    foreach ($result in $Results) { if ($result.rc -ne 0) { return $false } }
+    return $true
+}
+
+try {
+    $request = ConvertFrom-Request -Lines @($input)
+    $answer = [ordered]@{ output = @(); checks = $null; restarted = $false; rechecks = $null; error = $null }
+    $action = [string]$request.action
+    if ($action -eq 'install') {
+        $null = Get-ContainerCommand -Name 'Install-ContainerImage' -Hint 'the ContainerImage provider is not installed'
+        $parameters = @{ Name = [string]$request.name }
+        if ($request.version) { $parameters['RequiredVersion'] = [string]$request.version }
+        $answer.output = Invoke-Collected -Command { Install-ContainerImage @parameters }
+    } elseif ($action -eq 'install_wim') {
+        $path = [string]$request.path
+        if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { throw "the WIM file '$path' does not exist on this host" }
+        $command = Get-ContainerCommand -Name 'Install-ContainerOSImage' -Hint 'it comes with the Containers feature of Windows Server 2016'
+        $parameters = @{ WimPath = $path }
+        if ($command.Parameters.ContainsKey('Force')) { $parameters['Force'] = $true }
+        $answer.output = Invoke-Collected -Command { Install-ContainerOSImage @parameters }
+    } elseif ($action -eq 'uninstall') {
+        $command = Get-ContainerCommand -Name 'Uninstall-ContainerOSImage' -Hint 'it comes with the Containers feature of Windows Server 2016'
+        $output = New-Object -TypeName System.Collections.ArrayList
+        foreach ($fullName in $request.full_names) {
+            if ([string]$fullName -notmatch '^CN=Microsoft_[A-Za-z0-9]+_[0-9]+(\.[0-9]+){1,3}$') { throw "refusing to uninstall '$fullName'" }
+            $parameters = @{ FullName = [string]$fullName }
+            if ($command.Parameters.ContainsKey('Force')) { $parameters['Force'] = $true }
+            if ($command.Parameters.ContainsKey('Confirm')) { $parameters['Confirm'] = $false }
+            foreach ($line in (Invoke-Collected -Command { Uninstall-ContainerOSImage @parameters })) { $null = $output.Add($line) }
+        }
+        $answer.output = $output
+    } elseif ($action -ne 'check') {
+        throw "unknown action '$action'"
+    }
+    if ($request.calls) {
+        $docker = Resolve-Executable -Name 'docker'
+        if (-not $docker) { throw 'docker.exe was not found on this host' }
+        $answer.checks = Invoke-Checks -Docker $docker -Calls $request.calls
+        if ($request.restart -and -not (Test-AllSucceeded -Results $answer.checks)) {
+            Restart-Service -Name 'docker' -Force
+            $answer.restarted = $true
+            $deadline = (Get-Date).AddSeconds([Math]::Max(10, [int]$request.restart_timeout))
+            do {
+                Start-Sleep -Seconds 1
+                $probe = Complete-Call -Started (Start-Call -Path $docker -CommandLine 'version' -Stdin $null -Environment $null)
+            } while ($probe.rc -ne 0 -and (Get-Date) -lt $deadline)
+            $answer.rechecks = Invoke-Checks -Docker $docker -Calls $request.calls
+        }
+    }
+    Write-Answer $answer
+} catch {
+    Write-Answer @{ error = @{ kind = 'exception'; message = $_.Exception.Message } }
+}
+"""
+
+# PackageManagement providers (workflow S1): list those available, install one from the
+# PowerShell Gallery (Install-PackageProvider -Force, then Import-PackageProvider to check that
+# it loads), or remove one that was installed that way (there is no Uninstall-PackageProvider:
+# the provider's version folder under a Modules or ProviderAssemblies directory is deleted;
+# anything else is refused). Every answer carries the list as it is before and afterwards.
+PACKAGE_PROVIDER = PRELUDE + r"""
+$ProgressPreference = 'SilentlyContinue'
+
+function Get-ProviderList {
+    $list = New-Object -TypeName System.Collections.ArrayList
+    foreach ($provider in @(Get-PackageProvider -ListAvailable -ErrorAction SilentlyContinue)) {
+        $null = $list.Add([ordered]@{
+            name = [string]$provider.Name
+            version = [string]$provider.Version
+            path = [string]$provider.ProviderPath
+        })
+    }
+    return ,$list
+}
+
+function Get-RemovableItem {
+    # What Install-PackageProvider created for the provider file at $Path: the folder named
+    # after the provider (or its version folder) under a Modules or ProviderAssemblies
+    # directory outside Windows' own folders; $null for anything else.
+    param([string]$Path, [string]$Name)
+    if (-not $Path) { return $null }
+    $item = Get-Item -LiteralPath $Path -ErrorAction SilentlyContinue
+    if (-not $item -or $item.PSIsContainer) { return $null }
+    $child = $null
+    $current = $item.Directory
+    while ($current) {
+        if ($current.Name -eq 'Modules' -or $current.Name -eq 'ProviderAssemblies') {
+            foreach ($system in @($PSHOME, $env:SystemRoot)) {
+                if ($system -and $current.FullName.StartsWith($system, [StringComparison]::OrdinalIgnoreCase)) { return $null }
+            }
+            if (-not $child -or $child.Name -ne $Name) { return $null }
+            return $item.Directory.FullName
+        }
+        $child = $current
+        $current = $current.Parent
+    }
+    return $null
+}
+
+try {
+    $request = ConvertFrom-Request -Lines @($input)
+    $answer = [ordered]@{ before = $null; providers = $null; output = @(); removed = @(); error = $null }
+    $name = [string]$request.name
+    $action = [string]$request.action
+    $answer.before = Get-ProviderList
+    if ($action -eq 'install') {
+        [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
+        $parameters = @{ Name = $name; Force = $true; ForceBootstrap = $true }
+        if ($request.version) { $parameters['RequiredVersion'] = [string]$request.version }
+        $lines = New-Object -TypeName System.Collections.ArrayList
+        foreach ($item in @(Install-PackageProvider @parameters *>&1)) {
+            if ($item -is [System.Management.Automation.ErrorRecord]) { throw $item.Exception }
+            $null = $lines.Add([string]$item)
+        }
+        $import = @{ Name = $name; Force = $true }
+        if ($request.version) { $import['RequiredVersion'] = [string]$request.version }
+        $null = Import-PackageProvider @import
+        $answer.output = $lines
+    } elseif ($action -eq 'remove') {
+        $removed = New-Object -TypeName System.Collections.ArrayList
+        foreach ($provider in $answer.before) {
+            if ($provider.name -ne $name) { continue }
+            if ($request.version -and $provider.version -ne [string]$request.version) { continue }
+            $folder = Get-RemovableItem -Path $provider.path -Name $name
+            if (-not $folder) { throw "the provider '$name' at '$($provider.path)' was not installed by Install-PackageProvider; it is not removed" }
+            if (Test-Path -LiteralPath $folder) {
+                Remove-Item -LiteralPath $folder -Recurse -Force
+                $null = $removed.Add($folder)
+            }
+        }
+        $answer.removed = $removed
+    } elseif ($action -ne 'list') {
+        throw "unknown action '$action'"
+    }
+    if ($action -ne 'list') { $answer.providers = Get-ProviderList } else { $answer.providers = $answer.before }
+    Write-Answer $answer
+} catch {
+    Write-Answer @{ error = @{ kind = 'exception'; message = $_.Exception.Message } }
+}
+"""
+
+SCRIPTS["host_info"] = HOST_INFO
+SCRIPTS["container_image"] = CONTAINER_IMAGE
+SCRIPTS["package_provider"] = PACKAGE_PROVIDER
+
+# Docker client configuration (docker_login): the config file's credential settings and, per
+# registry, the user it holds credentials for. A stored "auth" (base64 of "user:password") is
+# decoded here and only its user part is answered; credential helpers are asked with "list",
+# which answers "server -> user" and never a secret. Only the helpers named below are run.
+DOCKER_CONFIG = PRELUDE + r"""
+function Get-HelperUsers {
+    param([string]$Name)
+    $known = @('desktop', 'osxkeychain', 'pass', 'secretservice', 'wincred')
+    if ($known -notcontains $Name) { return [ordered]@{ found = $false; users = $null; error = 'not a known credential helper' } }
+    $command = Get-Command -Name "docker-credential-$Name.exe" -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if (-not $command) { return [ordered]@{ found = $false; users = $null; error = "docker-credential-$Name.exe was not found on PATH" } }
+    $result = Complete-Call -Started (Start-Call -Path $command.Path -CommandLine 'list' -Stdin $null -Environment $null)
+    if ($result.rc -ne 0) {
+        $text = ([string]$result.stderr + [string]$result.stdout).Trim()
+        if ($text.Length -gt 500) { $text = $text.Substring(0, 500) }
+        return [ordered]@{ found = $true; users = $null; error = $text }
+    }
+    $users = @{}
+    if ($result.stdout.Trim()) {
+        foreach ($property in (ConvertFrom-Json -InputObject $result.stdout).PSObject.Properties) {
+            $users[[string]$property.Name] = [string]$property.Value
+        }
+    }
+    return [ordered]@{ found = $true; users = $users; error = $null }
+}
+
+function Get-AuthUser {
+    param([string]$Auth)
+    try {
+        return ([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($Auth)) -split ':', 2)[0]
+    } catch {
+        return $null
+    }
+}
+
+try {
+    $request = ConvertFrom-Request -Lines @($input)
+    $directory = [string]$request.config_dir
+    if (-not $directory) { $directory = [string]$env:DOCKER_CONFIG }
+    if (-not $directory) { $directory = Join-Path -Path $env:USERPROFILE -ChildPath '.docker' }
+    $path = Join-Path -Path $directory -ChildPath 'config.json'
+    $exists = Test-Path -LiteralPath $path -PathType Leaf
+    $config = $null
+    if ($exists) {
+        $text = [IO.File]::ReadAllText($path, $Utf8)
+        # The parser's message may quote the file: never answer it.
+        try { if ($text.Trim()) { $config = ConvertFrom-Json -InputObject $text } } catch { throw "$path is not valid JSON" }
+    }
+    $auths = @{}
+    $credsStore = $null
+    $credHelpers = @{}
+    if ($config) {
+        if ($config.auths) {
+            foreach ($property in $config.auths.PSObject.Properties) {
+                $entry = $property.Value
+                $user = $null
+                $hasAuth = $false
+                $hasToken = $false
+                if ($entry) {
+                    if ($entry.auth) { $hasAuth = $true; $user = Get-AuthUser -Auth ([string]$entry.auth) }
+                    if ($entry.identitytoken) { $hasToken = $true }
+                }
+                $auths[[string]$property.Name] = [ordered]@{ user = $user; auth = $hasAuth; identity_token = $hasToken }
+            }
+        }
+        if ($config.credsStore) { $credsStore = [string]$config.credsStore }
+        if ($config.credHelpers) {
+            foreach ($property in $config.credHelpers.PSObject.Properties) { $credHelpers[[string]$property.Name] = [string]$property.Value }
+        }
+    }
+    $names = @($credHelpers.Values)
+    if ($credsStore) { $names += $credsStore }
+    $helpers = @{}
+    foreach ($name in ($names | Sort-Object -Unique)) { $helpers[$name] = Get-HelperUsers -Name $name }
+    $defaultStore = $null
+    if (Get-Command -Name 'docker-credential-wincred.exe' -CommandType Application -ErrorAction SilentlyContinue) { $defaultStore = 'wincred' }
+    Write-Answer ([ordered]@{
+        config_dir = $directory; config_file = $path; exists = $exists; creds_store = $credsStore
+        cred_helpers = $credHelpers; auths = $auths; helpers = $helpers; default_store = $defaultStore; error = $null
+    })
+} catch {
+    Write-Answer @{ error = @{ kind = 'exception'; message = $_.Exception.Message } }
+}
+"""
+SCRIPTS["docker_config"] = DOCKER_CONFIG

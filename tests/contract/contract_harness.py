@@ -1,0 +1,401 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Transport contract harness: real ``ansible-playbook`` against a fake Windows host.
+
+``ContractHost`` is one fake Windows Docker host reached over one transport:
+
+* ``winrm``: ansible-core's ``winrm`` plugin + pywinrm, Basic auth over HTTP, to the fake
+  WS-Management endpoint (``fake_wsman.py``) on a loopback port; default shell (``cmd`` in
+  ansible-core 2.21).
+* ``psrp``: ansible-core's ``psrp`` plugin + pypsrp, Basic auth over HTTP, same endpoint.
+* ``ssh-powershell`` / ``ssh-cmd``: ansible-core's ``ssh`` plugin with ``ansible_shell_type``
+  ``powershell`` / ``cmd`` and ``ansible_ssh_executable`` set to the fake ``ssh`` (``fake_ssh.py``).
+
+Nothing in the ansible-playbook process is patched. The host's scenario (recorded answers and
+initial images) comes from ``recorded/scenarios/`` or a dict; its state, exchange log and
+harness errors are files in the host directory (see ``fake_windows_host.py``).
+
+``ContractHost.run(tasks)`` runs a play and returns a ``PlayRun``: per task its result and the
+execs (``Exchange``) the fake host saw while the task ran. Any harness error (a script that is
+not one of the constant scripts, a docker argv without an answer, a malformed SOAP request)
+raises ``FakeHostFailure``, whatever the task's own outcome.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import yaml
+
+from fake_windows_host import (
+    ERRORS_FILE,
+    EXCHANGES_FILE,
+    SCENARIO_FILE,
+    STATE_FILE,
+    FakeWindowsHost,
+    load_recorded,
+    prepare_host_directory,
+    resolve_scenario,
+)
+
+HERE = Path(__file__).resolve().parent
+TRANSPORTS = ("winrm", "psrp", "ssh-powershell", "ssh-cmd")
+INVENTORY_HOSTNAME = "win2022-docker01"
+USER = "ansible-svc"
+PASSWORD = "Fake-Passw0rd!"  # the fake endpoint's Basic credentials; no real secret
+PLAYBOOK_TIMEOUT = 300
+
+
+class FakeHostFailure(AssertionError):
+    """The fake host or its transport saw something a real Windows host would reject."""
+
+    def __init__(self, message: str, run: "PlayRun | None" = None, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.run = run
+        self.errors = errors or []
+
+
+def ansible_playbook() -> list[str]:
+    script = Path(sys.executable).with_name("ansible-playbook")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("ansible-playbook")
+    if not found:
+        raise RuntimeError("ansible-playbook not found next to %s or on PATH" % sys.executable)
+    return [found]
+
+
+@dataclass
+class Exchange:
+    """One exec as the fake host saw it."""
+
+    raw: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.raw[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def processes(self) -> list[dict[str, Any]]:
+        return self.raw.get("processes") or []
+
+    @property
+    def argvs(self) -> list[list[str]]:
+        """The argument vector (without the program) of each process the exec started."""
+        return [p["argv"] for p in self.processes]
+
+    @property
+    def request(self) -> dict[str, Any]:
+        return self.raw.get("request") or {}
+
+
+@dataclass
+class TaskRun:
+    index: int
+    name: str
+    status: str
+    result: dict[str, Any]
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.result.get("changed"))
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("failed", "unreachable")
+
+    @property
+    def msg(self) -> str:
+        return str(self.result.get("msg", ""))
+
+    @property
+    def execs(self) -> int:
+        return len(self.exchanges)
+
+
+@dataclass
+class PlayRun:
+    rc: int
+    stdout: str
+    stderr: str
+    tasks: list[TaskRun]
+    exchanges: list[Exchange]
+    harness_errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def task(self) -> TaskRun:
+        """The result of a one-task play."""
+        if len(self.tasks) != 1:
+            raise AssertionError("expected one task result, got %d\n%s" % (len(self.tasks), self.output))
+        return self.tasks[0]
+
+    @property
+    def output(self) -> str:
+        return "--- ansible-playbook rc=%d\n--- stdout\n%s\n--- stderr\n%s" % (self.rc, self.stdout, self.stderr)
+
+
+def load_scenario(scenario: str | Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A scenario from ``recorded/scenarios/NAME.yml`` (or a dict), with top-level overrides."""
+    data = load_recorded("scenarios/%s.yml" % scenario) if isinstance(scenario, str) else copy.deepcopy(dict(scenario))
+    data.update(overrides)
+    return data
+
+
+def _read_jsonl(path: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    if not path.exists():
+        return [], offset
+    with open(path, "rb") as stream:
+        stream.seek(offset)
+        data = stream.read()
+    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()], offset + len(data)
+
+
+class ContractHost:
+    """A fake Windows Docker host reached over ``transport`` by real ansible-playbook runs."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        transport: str,
+        collections_root: Path,
+        scenario: str | Mapping[str, Any] = "ltsc2022",
+        **overrides: Any,
+    ) -> None:
+        if transport not in TRANSPORTS:
+            raise ValueError("unknown transport %r" % transport)
+        self.workdir = Path(workdir)
+        self.transport = transport
+        self.collections_root = Path(collections_root)
+        self.directory = self.workdir / "host"
+        self.runs = 0
+        self.use_scenario(scenario, **overrides)
+        self.fake = FakeWindowsHost(self.directory)
+        self.server = None
+        if transport in ("winrm", "psrp"):
+            from fake_wsman import FakeWSManServer
+
+            self.server = FakeWSManServer(self.fake, USER, PASSWORD).start()
+        self.ssh_wrapper = self.workdir / "fake-ssh"
+        self.ssh_wrapper.write_text(
+            "#!/bin/sh\nexec '%s' '%s' \"$@\"\n" % (sys.executable, HERE / "fake_ssh.py"), encoding="utf-8"
+        )
+        self.ssh_wrapper.chmod(0o755)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    # scenario and state ------------------------------------------------------------------
+
+    def use_scenario(self, scenario: str | Mapping[str, Any], **overrides: Any) -> None:
+        """Start the host over with a scenario (its state is reset to the scenario's images)."""
+        prepare_host_directory(self.directory, load_scenario(scenario, **overrides))
+
+    def update_scenario(self, **changes: Any) -> None:
+        """Change the scenario (e.g. ``engine="stopped"``) and keep the host's current state."""
+        path = self.directory / SCENARIO_FILE
+        scenario = json.loads(path.read_text(encoding="utf-8"))
+        scenario.update(changes)
+        path.write_text(json.dumps(resolve_scenario(scenario), indent=2), encoding="utf-8")
+
+    @property
+    def scenario(self) -> dict[str, Any]:
+        return json.loads((self.directory / SCENARIO_FILE).read_text(encoding="utf-8"))
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return json.loads((self.directory / STATE_FILE).read_text(encoding="utf-8"))
+
+    def state_bytes(self) -> bytes:
+        return (self.directory / STATE_FILE).read_bytes()
+
+    def image(self, reference: str) -> dict[str, Any] | None:
+        """The image of the current state that has ``reference`` among its RepoTags."""
+        return next((i for i in self.state["images"] if reference in (i.get("RepoTags") or [])), None)
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        records, _ = _read_jsonl(self.directory / EXCHANGES_FILE)
+        return [Exchange(r) for r in records if r.get("event") == "exchange"]
+
+    # running plays -------------------------------------------------------------------------
+
+    def inventory(self) -> dict[str, Any]:
+        hostvars: dict[str, Any] = {"ansible_user": USER}
+        if self.transport == "winrm":
+            hostvars.update(
+                ansible_connection="winrm",
+                ansible_host="127.0.0.1",
+                ansible_port=self.server.port,
+                ansible_password=PASSWORD,
+                ansible_winrm_transport="basic",
+                ansible_winrm_scheme="http",
+                ansible_winrm_server_cert_validation="ignore",
+            )
+        elif self.transport == "psrp":
+            hostvars.update(
+                ansible_connection="psrp",
+                ansible_host="127.0.0.1",
+                ansible_port=self.server.port,
+                ansible_password=PASSWORD,
+                ansible_psrp_protocol="http",
+                ansible_psrp_auth="basic",
+                ansible_psrp_message_encryption="never",
+                ansible_psrp_cert_validation="ignore",
+            )
+        else:
+            hostvars.update(
+                ansible_connection="ssh",
+                ansible_host="%s.contoso.test" % INVENTORY_HOSTNAME,
+                ansible_shell_type=self.transport.split("-", 1)[1],
+                ansible_ssh_executable=str(self.ssh_wrapper),
+                ansible_ssh_args="-o ControlMaster=no -o ControlPath=none",
+                ansible_ssh_pipelining=True,
+                ansible_ssh_retries=0,
+            )
+        return {"all": {"children": {"windows": {"hosts": {INVENTORY_HOSTNAME: hostvars}}}}}
+
+    def environment(self, results: Path) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("ANSIBLE_", "WC_FAKE_")) and key.lower() not in (
+                "http_proxy", "https_proxy", "all_proxy", "no_proxy")
+        }
+        home = self.workdir / "ansible-home"
+        env.update(
+            ANSIBLE_COLLECTIONS_PATH=str(self.collections_root),
+            ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+            ANSIBLE_CALLBACK_PLUGINS=str(HERE / "callback_plugins"),
+            ANSIBLE_CALLBACKS_ENABLED="wc_contract_results",
+            ANSIBLE_ACTION_PLUGINS=str(HERE / "action_plugins"),
+            ANSIBLE_HOME=str(home),
+            ANSIBLE_LOCAL_TEMP=str(home / "tmp"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_FORCE_COLOR="0",
+            ANSIBLE_RETRY_FILES_ENABLED="0",
+            ANSIBLE_HOST_KEY_CHECKING="0",
+            ANSIBLE_TIMEOUT="30",
+            NO_PROXY="*",
+            WC_CONTRACT_RESULTS=str(results),
+            WC_CONTRACT_EXCHANGES=str(self.directory / EXCHANGES_FILE),
+            WC_FAKE_WINDOWS_HOST=str(self.directory),
+            WC_FAKE_COLLECTIONS_ROOT=str(self.collections_root),
+            WC_FAKE_TRANSPORT_VARIANT=self.transport,
+        )
+        return env
+
+    def run(
+        self,
+        tasks: Sequence[Mapping[str, Any]],
+        *,
+        check: bool = False,
+        diff: bool = False,
+        extra_vars: Mapping[str, Any] | None = None,
+        verbosity: int = 0,
+        allow_harness_errors: bool = False,
+    ) -> PlayRun:
+        """Run ``tasks`` in one play against this host; return the results and execs."""
+        self.runs += 1
+        rundir = self.workdir / ("run%02d" % self.runs)
+        rundir.mkdir()
+        playbook = rundir / "play.yml"
+        playbook.write_text(
+            yaml.safe_dump([{"name": "contract", "hosts": "windows", "gather_facts": False, "tasks": list(tasks)}],
+                           sort_keys=False),
+            encoding="utf-8",
+        )
+        inventory = rundir / "inventory.yml"
+        inventory.write_text(yaml.safe_dump(self.inventory(), sort_keys=False), encoding="utf-8")
+        results_path = rundir / "results.jsonl"
+        command = ansible_playbook() + ["-i", str(inventory), str(playbook), "--forks", "1"]
+        if check:
+            command.append("--check")
+        if diff:
+            command.append("--diff")
+        if extra_vars:
+            extra = rundir / "extra_vars.json"
+            extra.write_text(json.dumps(extra_vars), encoding="utf-8")
+            command += ["-e", "@%s" % extra]
+        if verbosity:
+            command.append("-" + "v" * verbosity)
+
+        exchanges_offset = self._size(EXCHANGES_FILE)
+        errors_offset = self._size(ERRORS_FILE)
+        process = subprocess.run(
+            command, cwd=rundir, env=self.environment(results_path), capture_output=True, text=True,
+            timeout=PLAYBOOK_TIMEOUT, check=False,
+        )
+        records, _ = _read_jsonl(self.directory / EXCHANGES_FILE, exchanges_offset)
+        errors, _ = _read_jsonl(self.directory / ERRORS_FILE, errors_offset)
+        results, _ = _read_jsonl(results_path)
+
+        tasks_run: list[TaskRun] = []
+        by_index = {r["index"]: r for r in results}
+        current: list[Exchange] | None = None
+        all_exchanges: list[Exchange] = []
+        per_task: dict[int, list[Exchange]] = {}
+        for record in records:
+            if record.get("event") == "task_start":
+                current = per_task.setdefault(record["index"], [])
+            elif record.get("event") == "exchange":
+                exchange = Exchange(record)
+                all_exchanges.append(exchange)
+                if current is None:
+                    raise FakeHostFailure("an exec happened before any task started: %s" % record)
+                current.append(exchange)
+        for index in sorted(set(by_index) | set(per_task)):
+            record = by_index.get(index, {"task": "?", "status": "no result", "result": {}})
+            tasks_run.append(TaskRun(index, record["task"], record["status"], record["result"], per_task.get(index, [])))
+        run = PlayRun(process.returncode, process.stdout, process.stderr, tasks_run, all_exchanges)
+        run.harness_errors = errors
+        if errors and not allow_harness_errors:
+            raise FakeHostFailure(
+                "the fake Windows host (%s) reported %d harness error(s):\n%s\n%s"
+                % (self.transport, len(errors), "\n".join("- %s" % e["message"] for e in errors), run.output),
+                run, errors,
+            )
+        if not results:
+            raise FakeHostFailure("ansible-playbook did not run the play\n%s" % run.output, run, errors)
+        return run
+
+    def _size(self, name: str) -> int:
+        path = self.directory / name
+        return path.stat().st_size if path.exists() else 0
+
+    def harness_errors(self) -> list[dict[str, Any]]:
+        records, _ = _read_jsonl(self.directory / ERRORS_FILE)
+        return records
+
+
+def recorded_image(name: str) -> dict[str, Any]:
+    """The (first) image object of ``recorded/images/NAME``."""
+    loaded = load_recorded("images/" + name)
+    return loaded[0] if isinstance(loaded, list) else loaded
+
+
+def assert_secret_only_on_stdin(exchanges: Sequence[Exchange], secret: str) -> None:
+    """``secret`` may travel only as a call's ``stdin``: not in a command line, script or argv."""
+    for exchange in exchanges:
+        assert secret not in (exchange.raw.get("command") or ""), "secret in the command line"
+        for process in exchange.processes:
+            assert secret not in process["cmdline"], "secret in a docker command line"
+            assert all(secret not in a for a in process["argv"]), "secret in a docker argument"
+        request = copy.deepcopy(exchange.request)
+        for call in request.get("calls") or []:
+            if isinstance(call, dict):
+                call.pop("stdin", None)
+        assert secret not in json.dumps(request, ensure_ascii=False), "secret in the request outside stdin"
+

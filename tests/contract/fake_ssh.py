@@ -1,0 +1,58 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A fake ``ssh`` executable: the Windows OpenSSH server at the other end, for contract tests.
+
+ansible-core's real ``ssh`` connection plugin runs it (through ``ansible_ssh_executable``; the
+harness writes a small wrapper script that starts this file with the test's Python) exactly as
+it would run OpenSSH's client: ``ssh [options...] HOST COMMAND`` with the exec's ``in_data`` on
+stdin. On a Windows host sshd hands COMMAND to the default shell (cmd.exe, or powershell.exe
+when the host is set up so; the harness runs both ``ansible_shell_type`` values), so COMMAND is
+the full ``powershell.exe ... -EncodedCommand ...`` line. This program gives it and stdin to the
+fake host named by ``WC_FAKE_WINDOWS_HOST`` and writes the answer back with the exit code.
+
+Exit code 255 means "ssh itself failed" to ansible; it is used when the harness is broken (no
+host directory, a crash), which also lands in the host's ``errors.jsonl`` when possible.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fake_windows_host import FakeWindowsHost  # noqa: E402 - after the path is set
+
+
+def main(argv: list[str]) -> int:
+    directory = os.environ.get("WC_FAKE_WINDOWS_HOST")
+    if not directory:
+        sys.stderr.write("fake ssh: WC_FAKE_WINDOWS_HOST is not set\n")
+        return 255
+    if len(argv) < 2:
+        sys.stderr.write("fake ssh: usage: ssh [options] host command\n")
+        return 255
+    command = argv[-1]
+    stdin = sys.stdin.buffer.read()
+    try:
+        host = FakeWindowsHost(directory)
+    except Exception as exc:  # noqa: BLE001 - the harness must fail loudly
+        sys.stderr.write("fake ssh: %s\n" % exc)
+        return 255
+    try:
+        answer = host.exchange("ssh", command=command, stdin=stdin)
+    except Exception as exc:  # noqa: BLE001
+        host.record_error("ssh", "%s: %s" % (type(exc).__name__, exc), traceback.format_exc())
+        sys.stderr.write("fake ssh crashed: %s\n" % exc)
+        return 255
+    sys.stdout.buffer.write(answer.stdout.encode("utf-8"))
+    sys.stderr.buffer.write(answer.stderr.encode("utf-8"))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return answer.rc
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

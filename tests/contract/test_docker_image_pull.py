@@ -1,0 +1,76 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Transport contract of wincontainers.images.docker_image_pull over winrm, psrp and ssh: the
+one-exec paths (nothing to pull, check mode, pull=always in check mode asking the registry).
+The pull job itself runs the detached job scripts (see tests/integration for real pulls)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from contract_harness import TRANSPORTS, ContractHost, PlayRun, recorded_image
+
+MODULE = "wincontainers.images.docker_image_pull"
+SERVERCORE = "mcr.microsoft.com/windows/servercore:ltsc2022"
+NANOSERVER = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
+SERVERCORE_ID = recorded_image("servercore_ltsc2022.json")["Id"]
+
+
+@pytest.fixture(scope="module", params=TRANSPORTS)
+def pull_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., ContractHost]) -> Iterator[tuple[ContractHost, PlayRun]]:
+    host = new_windows_host(request.param, "registry")
+    before = host.state_bytes()
+    run = host.run([
+        {"name": "present", MODULE: {"name": ["mcr.microsoft.com/windows/servercore", NANOSERVER], "tag": "ltsc2022",
+                                     "platform": "windows/amd64"}},
+        {"name": "missing, check mode", MODULE: {"name": [SERVERCORE, "mcr.microsoft.com/windows/servercore:ltsc2025"]},
+         "check_mode": True, "diff": True},
+        {"name": "always, check mode", MODULE: {"name": [SERVERCORE], "pull": "always"}, "check_mode": True},
+        {"name": "bad platform", MODULE: {"name": [SERVERCORE], "platform": "windows amd64"}, "ignore_errors": True},
+    ])
+    assert host.state_bytes() == before
+    yield host, run
+    host.close()
+
+
+def task(run: PlayRun, name: str):
+    found = [t for t in run.tasks if t.name == name]
+    assert len(found) == 1, run.output
+    return found[0]
+
+
+def test_present_images_cost_one_exec(pull_play) -> None:
+    run = pull_play[1]
+    present = task(run, "present")
+    assert present.status == "ok" and not present.changed and present.execs == 1
+    assert present.exchanges[0].argvs == [["image", "inspect", SERVERCORE, NANOSERVER]]
+    first = present.result["images"][0]
+    assert first == {"reference": SERVERCORE, "id": SERVERCORE_ID, "changed": False, "pulled": False,
+                     "digest": "sha256:533b0b5831722428f3ef85afaf602fc53cf3c4757dc564b085eb96560f2e32d0"}
+
+
+def test_check_mode_reports_missing_images(pull_play) -> None:
+    run = pull_play[1]
+    checked = task(run, "missing, check mode")
+    assert checked.status == "ok" and checked.changed and checked.execs == 1
+    assert checked.result["missing"] == ["mcr.microsoft.com/windows/servercore:ltsc2025"]
+    assert checked.result["diff"]["after"]["mcr.microsoft.com/windows/servercore:ltsc2025"] == "(would be pulled)"
+
+
+def test_pull_always_in_check_mode_asks_the_registry_in_the_same_exec(pull_play) -> None:
+    run = pull_play[1]
+    always = task(run, "always, check mode")
+    assert always.status == "ok" and not always.changed and always.execs == 1, always.msg
+    assert always.exchanges[0].argvs == [
+        ["image", "inspect", SERVERCORE],
+        ["info", "--format", "{{json .RegistryConfig}}"],
+        ["manifest", "inspect", "--verbose", SERVERCORE],
+    ]
+
+
+def test_bad_input_runs_nothing(pull_play) -> None:
+    run = pull_play[1]
+    bad = task(run, "bad platform")
+    assert bad.failed and bad.execs == 0 and bad.msg.startswith("platform: 'windows amd64'")

@@ -1,0 +1,153 @@
+
+$ErrorActionPreference = 'Stop'
+$Utf8 = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false
+try { [Console]::OutputEncoding = $Utf8 } catch { $null = $_ }
+
+function Write-Answer {
+    param($Answer)
+    $json = ConvertTo-Json -InputObject $Answer -Compress -Depth 8
+    $ascii = [regex]::Replace($json, '[^\x00-\x7F]', {
+        param($m)
+        '\u{0:x4}' -f [int][char]$m.Value
+    })
+    Write-Output $ascii
+}
+
+function ConvertFrom-Request {
+    # The script's own $input is passed in: inside a function $input is the function's.
+    param([object[]]$Lines)
+    $text = @($Lines) -join "`n"
+    if (-not $text.Trim()) { throw 'the request line on stdin is empty' }
+    ConvertFrom-Json -InputObject $text
+}
+
+function Resolve-Executable {
+    param([string]$Name)
+    $known = @{
+        docker = @("$env:ProgramFiles\Docker\docker.exe", "$env:ProgramFiles\Docker\Docker\resources\bin\docker.exe")
+        tar = @("$env:SystemRoot\System32\tar.exe")
+    }
+    if (-not $known.ContainsKey($Name)) { throw "unknown executable '$Name'" }
+    $found = Get-Command -Name "$Name.exe" -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if ($found) { return $found.Path }
+    foreach ($candidate in $known[$Name]) {
+        if (Test-Path -LiteralPath $candidate -PathType Leaf) { return $candidate }
+    }
+    return $null
+}
+
+function Split-LinesIntoArguments {
+    # The distinct output lines of an earlier call, in chunks that keep each command line
+    # under CreateProcess's limit. Only plain tokens (IDs, references) are accepted, so
+    # none of them needs quoting.
+    param([string]$Text, [int]$Limit)
+    $seen = @{}
+    $chunks = New-Object -TypeName System.Collections.ArrayList
+    $chunk = ''
+    foreach ($token in ($Text -split "`r?`n")) {
+        if (-not $token -or $seen.ContainsKey($token)) { continue }
+        if ($token -notmatch '^[A-Za-z0-9][A-Za-z0-9:._/@-]*$') { throw "refusing to pass '$token' as an argument" }
+        $seen[$token] = $true
+        if ($chunk -and ($chunk.Length + $token.Length + 1) -gt $Limit) {
+            $null = $chunks.Add($chunk)
+            $chunk = ''
+        }
+        $chunk = ($chunk + ' ' + $token).Trim()
+    }
+    if ($chunk) { $null = $chunks.Add($chunk) }
+    return ,$chunks
+}
+
+function Start-Call {
+    param([string]$Path, [string]$CommandLine, $Stdin, $Environment)
+    $info = New-Object -TypeName System.Diagnostics.ProcessStartInfo
+    $info.FileName = $Path
+    $info.Arguments = $CommandLine
+    $info.UseShellExecute = $false
+    $info.CreateNoWindow = $true
+    $info.RedirectStandardInput = $true
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.StandardOutputEncoding = $Utf8
+    $info.StandardErrorEncoding = $Utf8
+    if ($Environment) {
+        foreach ($property in $Environment.PSObject.Properties) {
+            $info.EnvironmentVariables[$property.Name] = [string]$property.Value
+        }
+    }
+    $process = [System.Diagnostics.Process]::Start($info)
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEndAsync()
+    if ($null -ne $Stdin) {
+        $writer = New-Object -TypeName System.IO.StreamWriter -ArgumentList $process.StandardInput.BaseStream, $Utf8
+        $writer.Write([string]$Stdin)
+        $writer.Close()
+    } else {
+        $process.StandardInput.Close()
+    }
+    return @{ Process = $process; Stdout = $stdout; Stderr = $stderr }
+}
+
+function Complete-Call {
+    param($Started)
+    $Started.Process.WaitForExit()
+    $answer = [ordered]@{
+        rc = $Started.Process.ExitCode
+        stdout = $Started.Stdout.Result
+        stderr = $Started.Stderr.Result
+    }
+    $Started.Process.Dispose()
+    return $answer
+}
+
+function Get-FileState {
+    param([string]$Path, [bool]$Hash)
+    $state = [ordered]@{ path = $Path; exists = $false; kind = $null; size = $null; sha256 = $null }
+    if (Test-Path -LiteralPath $Path -PathType Container) {
+        $state.exists = $true
+        $state.kind = 'directory'
+    } elseif (Test-Path -LiteralPath $Path -PathType Leaf) {
+        $state.exists = $true
+        $state.kind = 'file'
+        $state.size = (Get-Item -LiteralPath $Path -Force).Length
+        if ($Hash) { $state.sha256 = (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
+    }
+    return $state
+}
+
+try {
+    $request = ConvertFrom-Request -Lines @($input)
+    foreach ($path in @($request.remove)) {
+        if ($path -and (Test-Path -LiteralPath $path -PathType Leaf)) { Remove-Item -LiteralPath $path -Force }
+    }
+    foreach ($move in @($request.rename)) {
+        if (-not $move) { continue }
+        if (Test-Path -LiteralPath $move.to -PathType Leaf) {
+            [IO.File]::Replace([string]$move.from, [string]$move.to, [NullString]::Value)
+        } else {
+            [IO.File]::Move([string]$move.from, [string]$move.to)
+        }
+    }
+    $files = @()
+    foreach ($file in @($request.files)) {
+        if ($file) { $files += Get-FileState -Path $file.path -Hash ([bool]$file.hash) }
+    }
+    $results = @()
+    foreach ($call in @($request.calls)) {
+        if (-not $call) { continue }
+        if ($null -ne $call.if_exists -and $files[[int]$call.if_exists].kind -ne 'file') {
+            $results += [ordered]@{ rc = 0; stdout = ''; stderr = ''; skipped = $true }
+            continue
+        }
+        $exe = Resolve-Executable -Name $call.exe
+        if (-not $exe) {
+            $results += [ordered]@{ rc = -1; stdout = ''; stderr = ''; skipped = $true; not_found = $true }
+            continue
+        }
+        $started = Start-Call -Path $exe -CommandLine ([string]$call.cmdline) -Stdin $call.stdin -Environment $call.env
+        $results += Complete-Call -Started $started
+    }
+    Write-Answer @{ files = $files; results = $results; error = $null }
+} catch {
+    Write-Answer @{ files = @(); results = @(); error = @{ kind = 'exception'; message = $_.Exception.Message } }
+}
