@@ -185,7 +185,9 @@ def choose_version(host: Host, facts: base_images.HostFacts, request: Request, w
         if facts.build is None:
             raise TaskFailed("version: auto needs the Windows build of the host, and %s reported none; give the tag"
                              % host.name)
-        assert family is not None  # checked in _request
+        if family is None:  # _request refuses version: auto for a repository of no known family
+            raise AssertionError("version: auto reached choose_version for %s, which is not a base image family"
+                                 % target.repository)
         choice = windows_builds.choose_tag(family, facts.build, isolation)
         if choice is None:
             raise TaskFailed(
@@ -196,7 +198,8 @@ def choose_version(host: Host, facts: base_images.HostFacts, request: Request, w
                             % (target.repository, choice.tag, windows_builds.image_name(choice.build), family.title,
                                facts.describe(), isolation))
         return choice.tag, choice.build
-    assert request.tag is not None
+    if request.tag is None:  # _request sets the tag whenever version is not auto
+        raise AssertionError("choose_version: version is not auto, and no tag of %s was given" % target.repository)
     info = windows_builds.classify_tag(request.tag)
     if family is not None and info.channel is not None:
         published = {tag.lower() for tag in family.channel_tags()}
@@ -256,7 +259,8 @@ class DockerImageTask:
             # With state absent and a repository of no known family, the listing finds the tags.
             candidates = [target.reference(tag) for tag in (target.family.channel_tags() if target.family else [])]
         else:
-            assert request.tag is not None
+            if request.tag is None:  # _request sets the tag whenever version is not auto
+                raise AssertionError("DockerImageTask: version is not auto, and no tag of %s was given" % target.repository)
             candidates = [target.reference(request.tag)]
         names = [str(reference) for reference in candidates] + ([request.latest] if request.latest else [])
         inspects = docker_cli.inspect_calls(names)
@@ -337,7 +341,8 @@ class DockerImageTask:
         """Check mode, state latest, image present: would a pull or load bring another image?"""
         host = self.host
         if self.request.kind == "tar":
-            assert self.request.path is not None
+            if self.request.path is None:  # _request requires path for an archive that is not removed
+                raise AssertionError("predict_update: source: archive without a path")
             result = host.run([lifecycle.manifest_call(self.request.path)])[0]
             if not result.ok:
                 self.warnings.append("check mode could not read %s (%s); a load is assumed"
@@ -367,7 +372,8 @@ class DockerImageTask:
         host, request = self.host, self.request
         inspect = Call(("image", "inspect", str(reference)))
         if request.kind == "tar":
-            assert request.path is not None
+            if request.path is None:  # _request requires path for an archive that is not removed
+                raise AssertionError("fetch: source: archive without a path")
             report = base_images.run_docker_job(
                 host, "docker load of %s" % request.path, [base_images.load_call(request.path), inspect], request.timeout)
         else:
@@ -473,7 +479,8 @@ class OsImageTask:
         self.host = host
         self.request = request
         family = request.target.family
-        assert family is not None and family.provider_name is not None
+        if family is None or family.provider_name is None:  # _request checks the family for provider and wim
+            raise AssertionError("OsImageTask: %s has no OS image in the ContainerImage provider" % request.target.repository)
         self.family = family
         self.provider_name: str = family.provider_name
         self.check_mode = action.check_mode

@@ -42,7 +42,7 @@ class DockerActionBase(ActionBase):
         del tmp
         secrets = self._secret_values()
         try:
-            _, args = self.validate_argument_spec(
+            _validation, args = self.validate_argument_spec(
                 argument_spec=dict(self.ARGUMENT_SPEC),
                 mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
                 required_if=self.REQUIRED_IF,

@@ -420,7 +420,7 @@ def http(url, method, accept, token):
     if token:
         request.add_header("Authorization", "Bearer " + token)
     try:
-        response = urllib.request.urlopen(request, timeout=60)
+        response = urllib.request.build_opener().open(request, timeout=60)
     except urllib.error.HTTPError as exc:
         response = exc
     with response:

@@ -272,7 +272,8 @@ try {
     }
     Write-Atomically -Path (Join-Path $dir 'results.json') -Text (ConvertTo-Json -InputObject @{ results = $results; error = $null } -Depth 6 -Compress)
 } catch {
-    Write-Atomically -Path (Join-Path $dir 'results.json') -Text (ConvertTo-Json -InputObject @{ results = @(); error = @{ kind = 'exception'; message = $_.Exception.Message } } -Compress)
+    $failure = @{ results = @(); error = @{ kind = 'exception'; message = $_.Exception.Message } }
+    Write-Atomically -Path (Join-Path $dir 'results.json') -Text (ConvertTo-Json -InputObject $failure -Compress)
 }
 """
 

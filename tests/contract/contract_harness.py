@@ -227,7 +227,7 @@ class ContractHost:
 
     @property
     def exchanges(self) -> list[Exchange]:
-        records, _ = _read_jsonl(self.directory / EXCHANGES_FILE)
+        records, _offset = _read_jsonl(self.directory / EXCHANGES_FILE)
         return [Exchange(r) for r in records if r.get("event") == "exchange"]
 
     # running plays -------------------------------------------------------------------------
@@ -338,9 +338,9 @@ class ContractHost:
             command, cwd=rundir, env=self.environment(results_path), capture_output=True, text=True,
             timeout=PLAYBOOK_TIMEOUT, check=False,
         )
-        records, _ = _read_jsonl(self.directory / EXCHANGES_FILE, exchanges_offset)
-        errors, _ = _read_jsonl(self.directory / ERRORS_FILE, errors_offset)
-        results, _ = _read_jsonl(results_path)
+        records, _offset = _read_jsonl(self.directory / EXCHANGES_FILE, exchanges_offset)
+        errors, _offset = _read_jsonl(self.directory / ERRORS_FILE, errors_offset)
+        results, _offset = _read_jsonl(results_path)
 
         tasks_run: list[TaskRun] = []
         by_index = {r["index"]: r for r in results}
@@ -376,7 +376,7 @@ class ContractHost:
         return path.stat().st_size if path.exists() else 0
 
     def harness_errors(self) -> list[dict[str, Any]]:
-        records, _ = _read_jsonl(self.directory / ERRORS_FILE)
+        records, _offset = _read_jsonl(self.directory / ERRORS_FILE)
         return records
 
 
@@ -398,4 +398,3 @@ def assert_secret_only_on_stdin(exchanges: Sequence[Exchange], secret: str) -> N
             if isinstance(call, dict):
                 call.pop("stdin", None)
         assert secret not in json.dumps(request, ensure_ascii=False), "secret in the request outside stdin"
-

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The fake Windows host's emulation of the base image scripts (win_container_* modules).
 
-Imported at the end of ``fake_windows_host.py``, this module adds to ``FakeWindowsHost``:
+Registered at the end of ``fake_windows_host.py`` (``register()``), this module adds to ``FakeWindowsHost``:
 
 * ``host_info``: the registry values of ``HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion``,
   Hyper-V, the request's docker calls, the OS images under ``%ProgramData%\\Microsoft\\Windows\\Images``,
@@ -305,29 +305,28 @@ def docker_extension(docker: FakeDocker, argv: Sequence[str]) -> Process | None:
     return None
 
 
-_core_run = FakeDocker.run
+def _extended_run(core_run: Any) -> Any:
+    """``FakeDocker.run`` around ``core_run``: the core's commands, then this module's."""
 
-
-def _run(self: FakeDocker, argv: Sequence[str], stdin: str | None, env: Mapping[str, str] | None) -> Process:
-    recorded_answer = self._recorded(argv, stdin)
-    if recorded_answer is not None:
-        return recorded_answer
-    if list(argv[:1]) in (["version"], ["info"]):
-        # Commands the core does not know even with the engine stopped (docker version still
-        # prints its client part then).
-        result = docker_extension(self, argv)
-        if result is not None:
+    def run(self: FakeDocker, argv: Sequence[str], stdin: str | None, env: Mapping[str, str] | None) -> Process:
+        recorded_answer = self._recorded(argv, stdin)
+        if recorded_answer is not None:
+            return recorded_answer
+        if list(argv[:1]) in (["version"], ["info"]):
+            # Commands the core does not know even with the engine stopped (docker version still
+            # prints its client part then).
+            result = docker_extension(self, argv)
+            if result is not None:
+                return result
+        try:
+            return core_run(self, argv, stdin, env)
+        except FakeHostError:
+            result = docker_extension(self, argv)
+            if result is None:
+                raise
             return result
-    try:
-        return _core_run(self, argv, stdin, env)
-    except FakeHostError:
-        result = docker_extension(self, argv)
-        if result is None:
-            raise
-        return result
 
-
-FakeDocker.run = _run  # type: ignore[method-assign]
+    return run
 
 
 # --------------------------------------------------------------------------------------------
@@ -631,7 +630,9 @@ def _pin(name: str, text: str, pins: Mapping[str, tuple[str, str]]) -> None:
     fwh.EMULATED_SCRIPTS[name] = fwh.script_sha256(text)
 
 
-def _register() -> None:
+def register() -> None:
+    """Add this module's emulations to the classes of ``fake_windows_host`` (called once, there)."""
+    FakeDocker.run = _extended_run(FakeDocker.run)  # type: ignore[method-assign]
     pins: dict[str, tuple[str, str]] = dict(BODY_HASHES)
     for name, handler in (("host_info", script_host_info), ("container_image", script_container_image),
                           ("package_provider", script_package_provider)):
@@ -663,6 +664,3 @@ def _register() -> None:
         return resolved
 
     fwh.resolve_scenario = resolve_scenario
-
-
-_register()

@@ -3,7 +3,7 @@
 """The fake Windows host's emulation of the image lifecycle modules (docker_commit,
 docker_image_remove, docker_image_history, docker_image_export, docker_image_load).
 
-Imported at the end of ``fake_windows_host.py``, this module adds to ``FakeWindowsHost`` the
+Registered at the end of ``fake_windows_host.py`` (``register()``), this module adds to ``FakeWindowsHost`` the
 ``file_info`` script (files of the host: existence, size, sha256, renames and removals; then
 program calls, tar.exe among them), and to ``FakeDocker`` the commands of these modules:
 
@@ -351,21 +351,20 @@ def lifecycle_docker(docker: FakeDocker, argv: Sequence[str]) -> Process | None:
     return None
 
 
-_previous_run = FakeDocker.run
+def _extended_run(previous_run: Any) -> Any:
+    """``FakeDocker.run`` around ``previous_run``: this module's commands, then the others."""
 
+    def run(self: FakeDocker, argv: Sequence[str], stdin: str | None, env: Mapping[str, str] | None) -> Process:
+        recorded_answer = self._recorded(argv, stdin)
+        if recorded_answer is not None:
+            return recorded_answer
+        if self.scenario.get("engine") != "stopped":
+            result = lifecycle_docker(self, argv)
+            if result is not None:
+                return result
+        return previous_run(self, argv, stdin, env)
 
-def _run(self: FakeDocker, argv: Sequence[str], stdin: str | None, env: Mapping[str, str] | None) -> Process:
-    recorded_answer = self._recorded(argv, stdin)
-    if recorded_answer is not None:
-        return recorded_answer
-    if self.scenario.get("engine") != "stopped":
-        result = lifecycle_docker(self, argv)
-        if result is not None:
-            return result
-    return _previous_run(self, argv, stdin, env)
-
-
-FakeDocker.run = _run  # type: ignore[method-assign]
+    return run
 
 
 # --------------------------------------------------------------------------------------------
@@ -470,7 +469,9 @@ def script_file_info(self: FakeWindowsHost, lines: list[str], record: dict[str, 
 # --------------------------------------------------------------------------------------------
 # registration
 
-def _register() -> None:
+def register() -> None:
+    """Add this module's emulations to the classes of ``fake_windows_host`` (called once, there)."""
+    FakeDocker.run = _extended_run(FakeDocker.run)  # type: ignore[method-assign]
     FakeWindowsHost._script_file_info = script_file_info  # type: ignore[attr-defined]
     fwh.EMULATED_SCRIPTS["file_info"] = FILE_INFO_SHA256
 
@@ -486,6 +487,3 @@ def _register() -> None:
         return resolved
 
     fwh.resolve_scenario = resolve_scenario
-
-
-_register()

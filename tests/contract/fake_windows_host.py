@@ -268,7 +268,7 @@ def parse_ref(text: str) -> Ref:
         return Ref(digest="sha256:" + text)
     if text.startswith("sha256:") and _HEX64.fullmatch(text[7:]):
         return Ref(digest=text)
-    name, _, digest = text.partition("@")
+    name, _at, digest = text.partition("@")
     if digest and not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
         raise InvalidReference("invalid reference format")
     tag = None
@@ -899,7 +899,11 @@ def split_lines_into_arguments(text: str, limit: int) -> list[str]:
     return chunks
 
 
-# Emulations kept in files of their own register their scripts, docker commands and scenario
-# keys with the classes above when imported here.
-import fake_base_images  # noqa: E402,F401  (win_container_* modules; see that file)
-import fake_lifecycle  # noqa: E402,F401  (docker_commit, docker_image_remove/history/export/load; see that file)
+# Emulations kept in files of their own add their scripts, docker commands and scenario keys to
+# the classes above when registered here. Each wraps what the one before it left (FakeDocker.run,
+# resolve_scenario), so the order of the register() calls matters.
+import fake_base_images  # noqa: E402  (win_container_* modules; see that file)
+import fake_lifecycle  # noqa: E402  (docker_commit, docker_image_remove/history/export/load; see that file)
+
+fake_base_images.register()
+fake_lifecycle.register()

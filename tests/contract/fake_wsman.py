@@ -560,4 +560,3 @@ class FakeWSManServer:
         del body, options
         self.shells.pop(shell.shell_id, None)
         return []
-

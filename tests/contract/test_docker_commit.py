@@ -20,10 +20,10 @@ MODULE = "wincontainers.images.docker_commit"
 IIS = load_recorded("lifecycle/container_iis_build.json")[0]
 WEB = load_recorded("lifecycle/container_web_live.json")[0]
 SERVERCORE_ID = recorded_image("servercore_ltsc2022.json")["Id"]
-CHANGES = ['CMD ["app.exe", "--name=it\'s"]', 'LABEL note="naïve ‘quoted’"', "WORKDIR C:\\inetpub\\wwwroot",
+CHANGES = ['CMD ["app.exe", "--name=it\'s"]', 'LABEL note="naïve \u2018quoted\u2019"', "WORKDIR C:\\inetpub\\wwwroot",
            'ENV GREETING="héllo wörld" APPDIR="C:\\\\Program Files\\\\App\\\\"']
 COMMIT = {"container": "iis-build", "repository": "windowsservercoreiis", "changes": CHANGES,
-          "message": "IIS installed ‘by Ansible’", "author": "Build Team <build@contoso.test>"}
+          "message": "IIS installed \u2018by Ansible\u2019", "author": "Build Team <build@contoso.test>"}
 LIVE = {"container": "web-live", "repository": "registry.contoso.test/apps/webapp:snapshot"}
 SCENARIO = {"lifecycle": {
     "containers": ["lifecycle/container_iis_build.json", "lifecycle/container_web_live.json"],
@@ -76,7 +76,7 @@ def test_first_run_commits_with_every_value_unchanged(commit_play) -> None:
     fingerprint = first.result["fingerprint"]
     assert commit_argv == [
         "container", "commit", "--pause=true",
-        "--message", "IIS installed ‘by Ansible’",
+        "--message", "IIS installed \u2018by Ansible\u2019",
         "--author", "Build Team <build@contoso.test>",
         "--change", CHANGES[0], "--change", CHANGES[1], "--change", CHANGES[2], "--change", CHANGES[3],
         "--change", "LABEL io.wincontainers.images.commit.container=%s io.wincontainers.images.commit.fingerprint=%s"
@@ -88,7 +88,7 @@ def test_first_run_commits_with_every_value_unchanged(commit_play) -> None:
     assert image is not None and first.result["image_id"] == image["Id"]
     assert image["Parent"] == SERVERCORE_ID
     assert image["Config"]["Cmd"] == ["app.exe", "--name=it's"]
-    assert image["Config"]["Labels"]["note"] == "naïve ‘quoted’"
+    assert image["Config"]["Labels"]["note"] == "naïve \u2018quoted\u2019"
     assert image["Config"]["Labels"]["io.wincontainers.images.commit.fingerprint"] == fingerprint
     assert first.result["diff"] == {"before": {"image_id": None}, "after": {"image_id": image["Id"]}}
     assert first.result["stopped"] is False

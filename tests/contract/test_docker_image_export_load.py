@@ -21,7 +21,7 @@ SERVERCORE = "mcr.microsoft.com/windows/servercore:ltsc2022"
 NANOSERVER = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
 SERVERCORE_ID = recorded_image("servercore_ltsc2022.json")["Id"]
 NANOSERVER_ID = recorded_image("nanoserver_ltsc2022.json")["Id"]
-ARCHIVE = "C:\\images\\base images ‘ltsc2022’.tar"
+ARCHIVE = "C:\\images\\base images \u2018ltsc2022\u2019.tar"
 SCENARIO = {"lifecycle": {"directories": ["C:\\images"], "files": {
     "C:\\images\\truncated.tar": {"corrupt": "truncated"},
     "C:\\images\\foreign.tar": {"foreign": True},

@@ -54,7 +54,7 @@ def info_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., Co
 
 
 def test_every_task_succeeds_with_one_exec(info_play: tuple[ContractHost, PlayRun]) -> None:
-    _, run = info_play
+    _host, run = info_play
     assert [t.name for t in run.tasks] == ["named", "all", "by id", "edge names", "500 names"], run.output
     for task in run.tasks:
         assert task.status == "ok", (task.name, task.msg, run.output)
@@ -79,7 +79,7 @@ def test_small_execs(info_play: tuple[ContractHost, PlayRun]) -> None:
 
 
 def test_missing_names_are_left_out(info_play: tuple[ContractHost, PlayRun]) -> None:
-    _, run = info_play
+    _host, run = info_play
     task = run.tasks[0]
     assert sorted(ids(task.result)) == sorted([SERVERCORE_ID, WEBAPP_ID])
     assert task.exchanges[0].argvs == [["image", "inspect"] + NAMED]
@@ -101,14 +101,14 @@ def test_omitted_name_lists_all_images_in_one_exec(info_play: tuple[ContractHost
 
 
 def test_images_by_id(info_play: tuple[ContractHost, PlayRun]) -> None:
-    _, run = info_play
+    _host, run = info_play
     task = run.tasks[2]
     assert sorted(ids(task.result)) == sorted([NANOSERVER_ID, PREVIOUS_ID])
     assert task.exchanges[0].argvs == [["image", "inspect"] + BY_ID]
 
 
 def test_reference_characters_arrive_unchanged(info_play: tuple[ContractHost, PlayRun]) -> None:
-    _, run = info_play
+    _host, run = info_play
     task = run.tasks[3]
     assert task.result["images"] == []
     assert task.exchanges[0].argvs == [["image", "inspect"] + EDGE]
@@ -180,4 +180,3 @@ def test_engine_stopped_docker_cli_29_wording(make_windows_host: Callable[..., C
     assert task.failed and task.execs == 1
     assert task.msg.startswith(INVENTORY_HOSTNAME + ": the Docker engine is not reachable"), task.msg
     assert "failed to connect to the docker API at npipe:////./pipe/docker_engine" in task.msg
-

@@ -50,7 +50,7 @@ def task(run: PlayRun, name: str):
 
 
 def test_check_mode_reports_the_change_and_changes_nothing(tag_play: tuple[ContractHost, PlayRun]) -> None:
-    _, run = tag_play
+    _host, run = tag_play
     checked = task(run, "check mode")
     assert checked.status == "ok" and checked.changed, checked.msg
     assert checked.result["tagged_images"] == [TARGET]
@@ -74,7 +74,7 @@ def test_first_run_tags_with_two_execs(tag_play: tuple[ContractHost, PlayRun]) -
 
 
 def test_second_run_is_a_no_op_with_one_exec(tag_play: tuple[ContractHost, PlayRun]) -> None:
-    _, run = tag_play
+    _host, run = tag_play
     second = task(run, "second run")
     assert second.status == "ok" and not second.changed, second.msg
     assert second.execs == 1 and not second.exchanges[0].state_changed
@@ -83,7 +83,7 @@ def test_second_run_is_a_no_op_with_one_exec(tag_play: tuple[ContractHost, PlayR
 
 
 def test_missing_source_fails_naming_it(tag_play: tuple[ContractHost, PlayRun]) -> None:
-    _, run = tag_play
+    _host, run = tag_play
     missing = task(run, "missing source")
     assert missing.failed and missing.execs == 1
     assert "mcr.microsoft.com/windows/servercore:ltsc2025" in missing.msg
@@ -91,14 +91,14 @@ def test_missing_source_fails_naming_it(tag_play: tuple[ContractHost, PlayRun]) 
 
 
 def test_bad_reference_fails_without_any_exec(tag_play: tuple[ContractHost, PlayRun]) -> None:
-    _, run = tag_play
+    _host, run = tag_play
     bad = task(run, "bad reference")
     assert bad.failed and bad.execs == 0
     assert bad.msg.startswith("repository:") and "Bad Name" in bad.msg, bad.msg
 
 
 def test_existing_images_keep(tag_play: tuple[ContractHost, PlayRun]) -> None:
-    _, run = tag_play
+    _host, run = tag_play
     kept = task(run, "keep")
     assert kept.status == "ok" and not kept.changed, kept.msg
     assert kept.execs == 1

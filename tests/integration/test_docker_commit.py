@@ -9,8 +9,8 @@ import pytest
 from lifecycle_support import ensure_base_image, exec_count, image_or_none, remove_images, run_container, unique
 
 CMD = ["app.exe", "--name=it's"]
-NOTE = "naïve ‘quoted’"
-CHANGES = ['CMD ["app.exe", "--name=it\'s"]', 'LABEL note="naïve ‘quoted’"', 'ENV GREETING="héllo wörld"']
+NOTE = "naïve \u2018quoted\u2019"
+CHANGES = ['CMD ["app.exe", "--name=it\'s"]', 'LABEL note="naïve \u2018quoted\u2019"', 'ENV GREETING="héllo wörld"']
 PREFIX = "wct3/commit-"
 AUTHOR = "Jane <j@example.com>"
 

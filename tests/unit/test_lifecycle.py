@@ -231,7 +231,7 @@ def container(running=False, platform="linux", labels=None):
 
 @pytest.mark.parametrize("change", [
     'CMD ["app.exe", "--name=it\'s"]',
-    'LABEL note="naïve ‘quoted’"',
+    'LABEL note="naïve \u2018quoted\u2019"',
     "env PATH=C:\\app;C:\\Windows",
     "Expose 8080/tcp",
     "ONBUILD RUN echo hi",
@@ -272,12 +272,12 @@ def test_changes_must_be_strings():
         lifecycle.validate_changes([5])
 
 
-TRICKY_CHANGES = ['CMD ["app.exe", "--name=it\'s"]', 'LABEL note="naïve ‘quoted’"', 'ENV P="C:\\Program Files\\\\"']
+TRICKY_CHANGES = ['CMD ["app.exe", "--name=it\'s"]', 'LABEL note="naïve \u2018quoted\u2019"', 'ENV P="C:\\Program Files\\\\"']
 
 
 def test_commit_command_line_parses_back_to_the_same_arguments_on_windows():
     call = lifecycle.commit_call(CONTAINER_ID, parse_reference("wct3/app:1", "repository"), TRICKY_CHANGES,
-                                 'it\'s "the" message ‘x’', "Jane <j@example.com>", True, "f" * 64)
+                                 'it\'s "the" message \u2018x\u2019', "Jane <j@example.com>", True, "f" * 64)
     request = WindowsDialect().call_request(call.exe, list(call.arguments))
     assert parse_windows_command_line(request["cmdline"]) == list(call.arguments)
     arguments = list(call.arguments)
@@ -826,7 +826,7 @@ def run_file_info(payload: dict, path_env: str) -> dict:
 
 
 def test_posix_file_info_script(tmp_path):
-    archive = tmp_path / "naïve ‘quoted’ it's.tar"
+    archive = tmp_path / "naïve \u2018quoted\u2019 it's.tar"
     (tmp_path / "member").mkdir()
     (tmp_path / "member" / "manifest.json").write_text(LEGACY_MANIFEST, encoding="utf-8")
     subprocess.run(["tar", "-cf", str(archive), "-C", str(tmp_path / "member"), "manifest.json"], check=True)

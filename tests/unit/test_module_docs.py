@@ -207,7 +207,7 @@ def test_examples_parse_and_use_fqcn(name):
     used = set()
     for task in tasks_of(examples):
         assert task.get("name"), "every example task is named: %r" % task
-        module, _ = module_of(task)
+        module, _arguments = module_of(task)
         assert module.startswith(ALLOWED_MODULE_PREFIXES), (
             "%s: examples may use only %s modules" % (module, " or ".join(p + "*" for p in ALLOWED_MODULE_PREFIXES)))
         if module.startswith(FQCN_PREFIX):

@@ -175,7 +175,7 @@ def test_no_stale_golden_files():
 TRICKY_ARGV = [
     "image", "inspect",
     "--change", 'CMD ["app.exe", "--name=it\'s"]',
-    "--change", 'LABEL note="naïve ‘quoted’"',
+    "--change", 'LABEL note="naïve \u2018quoted\u2019"',
     "-", "--", "-rf", "--force",
     "", " spaced out ", "tab\there", "new\nline",
     "$(echo pwned)", "`id`", "a;b", "a|b", "*", "~", "'", '"', "\\", "back\\slash\\",
@@ -201,7 +201,7 @@ def test_exit_code_stdout_and_stderr_are_returned(fake_bin):
 
 
 def test_stdin_reaches_the_program_only_when_given(fake_bin):
-    secret = "s3cret with spaces ‘and’ \"quotes\"\nsecond line"
+    secret = "s3cret with spaces \u2018and\u2019 \"quotes\"\nsecond line"
     given, empty, absent = run(fake_bin, [
         {"argv": ["login", "--password-stdin"], "stdin": secret},
         {"argv": ["login", "--password-stdin"], "stdin": ""},
@@ -215,10 +215,10 @@ def test_stdin_reaches_the_program_only_when_given(fake_bin):
 
 def test_environment_is_passed_per_call(fake_bin):
     with_env, without_env = run(fake_bin, [
-        {"argv": ["version"], "env": {"WCT_CONFIG": "/tmp/docker config ‘x’", "WCT_EMPTY": ""}},
+        {"argv": ["version"], "env": {"WCT_CONFIG": "/tmp/docker config \u2018x\u2019", "WCT_EMPTY": ""}},
         {"argv": ["version"]},
     ])
-    assert report(with_env)["env"] == {"WCT_CONFIG": "/tmp/docker config ‘x’", "WCT_EMPTY": ""}
+    assert report(with_env)["env"] == {"WCT_CONFIG": "/tmp/docker config \u2018x\u2019", "WCT_EMPTY": ""}
     assert report(without_env)["env"] == {}
 
 
@@ -270,7 +270,7 @@ def test_append_lines_of_waits_for_parallel_calls_before_reading(fake_bin, tmp_p
 def test_append_lines_of_chunks_long_lists(fake_bin, tmp_path):
     ids = ["sha256:%064x" % index for index in range(1000)]  # 71,000 characters of arguments
     text = "\n".join(ids + ids[:10]) + "\n"
-    _, inspected = run(fake_bin, [
+    _listed, inspected = run(fake_bin, [
         listing(tmp_path, text),
         {"argv": ["image", "inspect"], "append_lines_of": 0},
     ])
@@ -287,7 +287,7 @@ def test_append_lines_of_chunks_long_lists(fake_bin, tmp_path):
 
 
 def test_append_lines_of_reports_a_failing_chunk(fake_bin, tmp_path):
-    _, inspected = run(fake_bin, [
+    _listed, inspected = run(fake_bin, [
         listing(tmp_path, "sha256:aaa\n"),
         {"argv": ["image", "inspect"], "append_lines_of": 0, "env": {"WCT_RC": "1"}},
     ])
@@ -297,7 +297,7 @@ def test_append_lines_of_reports_a_failing_chunk(fake_bin, tmp_path):
 
 @pytest.mark.parametrize("text", ["", "\n", "\n\n\n"])
 def test_append_lines_of_is_skipped_when_there_are_no_lines(fake_bin, tmp_path, text):
-    _, inspected = run(fake_bin, [
+    _listed, inspected = run(fake_bin, [
         listing(tmp_path, text),
         {"argv": ["image", "inspect"], "append_lines_of": 0},
     ])

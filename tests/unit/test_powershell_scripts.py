@@ -184,7 +184,7 @@ def test_command_is_the_constant_bootstrap_and_stdin_carries_the_exact_script(op
     decoded = base64.b64decode(command[len(POWERSHELL_PREFIX):], validate=True).decode("utf-16-le")
     assert decoded == BOOTSTRAP
 
-    payload = {"calls": [{"exe": "docker", "cmdline": '"naïve ‘quoted’" it\'s'}], "parallel": 1}
+    payload = {"calls": [{"exe": "docker", "cmdline": '"naïve \u2018quoted\u2019" it\'s'}], "parallel": 1}
     stdin = dialect.stdin(operation, payload)
     stdin.decode("ascii")  # nothing outside ASCII travels, whatever the code page
     script_line, request_line = stdin.split(b"\n", 1)

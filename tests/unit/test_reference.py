@@ -223,6 +223,7 @@ def test_invalid_reference(value, reason):
 
 
 def test_error_survives_pickle_and_copy():
+    # pylint: disable=unidiomatic-typecheck  # the exact class: isinstance would let a subclass pass
     with pytest.raises(ReferenceError) as info:
         parse_reference(5, "name")
     for clone in (pickle.loads(pickle.dumps(info.value)), copy.deepcopy(info.value)):
@@ -252,6 +253,7 @@ def test_non_string_values_are_refused_with_their_repr(value):
 
 
 def test_str_subclasses_are_accepted_and_returned_as_plain_str():
+    # pylint: disable=unidiomatic-typecheck  # exactly str: isinstance would accept the subclass given
     class Tagged(str):
         pass
 
@@ -454,7 +456,7 @@ separator = st.one_of(st.sampled_from([".", "_", "__"]), st.integers(1, 3).map(l
 @st.composite
 def path_components(draw):
     parts = [draw(alnum)]
-    for _ in range(draw(st.integers(0, 3))):
+    for _index in range(draw(st.integers(0, 3))):
         parts.append(draw(separator))
         parts.append(draw(alnum))
     return "".join(parts)
@@ -503,7 +505,7 @@ def references(draw):
     """(text, domain or None, path, tag, digest) of a valid reference."""
     domain = draw(st.none() | domains)
     path = draw(paths)
-    first, slash, _ = path.partition("/")
+    first, slash, _rest = path.partition("/")
     if domain is None and slash and ("." in first or first == "localhost"):
         domain = "docker.io"  # without it, the first component would read as a registry
     tag = draw(st.none() | tags)
@@ -633,7 +635,7 @@ def mutated_references(draw):
     """A valid reference with a few characters inserted, deleted or replaced."""
     text = draw(references())[0]
     alphabet = "aZ0:/@._-[]%+ é\t"
-    for _ in range(draw(st.integers(1, 3))):
+    for _index in range(draw(st.integers(1, 3))):
         at = draw(st.integers(0, len(text)))
         action = draw(st.sampled_from(["insert", "delete", "replace"]))
         char = draw(st.sampled_from(alphabet))

@@ -19,7 +19,7 @@ from cmdline import parse, parse_like_docker  # tests/unit has no __init__.py, s
 
 # Any Unicode except NUL (hypothesis leaves out lone surrogates, which no str from JSON holds),
 # with the characters that matter to the quoting rules made frequent.
-TRICKY = '\\" \t\n\v\r\'‘’'
+TRICKY = '\\" \t\n\v\r\'\u2018\u2019'
 any_char = st.characters(exclude_characters="\x00")
 argument = st.text(alphabet=st.one_of(st.sampled_from(TRICKY), any_char), max_size=40)
 arguments = st.lists(argument, max_size=12)
@@ -105,7 +105,7 @@ def test_reference_parser_agrees_with_subprocess_list2cmdline(args):
         (['"'], r'"\""'),
         (["\\"], "\\"),
         (["it's"], "it's"),
-        (["naïve ‘quoted’"], '"naïve ‘quoted’"'),
+        (["naïve \u2018quoted\u2019"], '"naïve \u2018quoted\u2019"'),
         (["--label", "a=b c"], '--label "a=b c"'),
     ],
 )
@@ -129,7 +129,7 @@ def test_join_accepts_any_iterable():
 
 # --- the real examples of the mission -----------------------------------------------------
 
-MISSION_CHANGES = ['CMD ["app.exe", "--name=it\'s"]', 'LABEL note="naïve ‘quoted’"']
+MISSION_CHANGES = ['CMD ["app.exe", "--name=it\'s"]', 'LABEL note="naïve \u2018quoted\u2019"']
 
 
 def test_commit_changes_of_the_mission_round_trip():
@@ -137,7 +137,7 @@ def test_commit_changes_of_the_mission_round_trip():
     line = join_arguments(args)
     assert parse(line) == args
     assert '"CMD [\\"app.exe\\", \\"--name=it\'s\\"]"' in line
-    assert '"LABEL note=\\"naïve ‘quoted’\\""' in line
+    assert '"LABEL note=\\"naïve \u2018quoted\u2019\\""' in line
 
 
 @pytest.mark.parametrize("change", MISSION_CHANGES)

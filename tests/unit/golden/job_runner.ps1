@@ -46,7 +46,7 @@ function Split-LinesIntoArguments {
     $chunk = ''
     foreach ($token in ($Text -split "`r?`n")) {
         if (-not $token -or $seen.ContainsKey($token)) { continue }
-        if ($token -notmatch '^[A-Za-z0-9:._/@-]+$') { throw "refusing to pass '$token' as an argument" }
+        if ($token -notmatch '^[A-Za-z0-9][A-Za-z0-9:._/@-]*$') { throw "refusing to pass '$token' as an argument" }
         $seen[$token] = $true
         if ($chunk -and ($chunk.Length + $token.Length + 1) -gt $Limit) {
             $null = $chunks.Add($chunk)
@@ -144,13 +144,18 @@ try {
             $index = $queue.Dequeue()
             $call = $calls[$index]
             $attempts[$index]++
+            # Start-Process has no per-process environment: set the call's variables for the
+            # start only, then put the runner's own values back for the next call.
+            $saved = @{}
             if ($call.env) {
                 foreach ($property in $call.env.PSObject.Properties) {
+                    $saved[$property.Name] = [Environment]::GetEnvironmentVariable($property.Name, 'Process')
                     [Environment]::SetEnvironmentVariable($property.Name, [string]$property.Value, 'Process')
                 }
             }
             $process = Start-Process -FilePath $call.path -ArgumentList $call.cmdline -NoNewWindow -PassThru `
                 -RedirectStandardOutput (Join-Path $dir "$index.out") -RedirectStandardError (Join-Path $dir "$index.err")
+            foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name], 'Process') }
             $null = $process.Handle
             Add-Content -LiteralPath (Join-Path $dir 'pids') -Value $process.Id
             $null = $running.Add(@{ Index = $index; Process = $process })
@@ -169,5 +174,6 @@ try {
     }
     Write-Atomically -Path (Join-Path $dir 'results.json') -Text (ConvertTo-Json -InputObject @{ results = $results; error = $null } -Depth 6 -Compress)
 } catch {
-    Write-Atomically -Path (Join-Path $dir 'results.json') -Text (ConvertTo-Json -InputObject @{ results = @(); error = @{ kind = 'exception'; message = $_.Exception.Message } } -Compress)
+    $failure = @{ results = @(); error = @{ kind = 'exception'; message = $_.Exception.Message } }
+    Write-Atomically -Path (Join-Path $dir 'results.json') -Text (ConvertTo-Json -InputObject $failure -Compress)
 }

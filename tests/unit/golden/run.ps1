@@ -46,7 +46,7 @@ function Split-LinesIntoArguments {
     $chunk = ''
     foreach ($token in ($Text -split "`r?`n")) {
         if (-not $token -or $seen.ContainsKey($token)) { continue }
-        if ($token -notmatch '^[A-Za-z0-9:._/@-]+$') { throw "refusing to pass '$token' as an argument" }
+        if ($token -notmatch '^[A-Za-z0-9][A-Za-z0-9:._/@-]*$') { throw "refusing to pass '$token' as an argument" }
         $seen[$token] = $true
         if ($chunk -and ($chunk.Length + $token.Length + 1) -gt $Limit) {
             $null = $chunks.Add($chunk)
