@@ -12,16 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.utils.display import Display
-
 from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, lifecycle
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase, TaskFailed
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, Host
-from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob, JobProgress
+from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob, verbose_progress
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import parse_tag
 from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_args import MAX_ARGUMENTS_LENGTH
-
-display = Display()
 
 
 class ActionModule(DockerActionBase):
@@ -95,15 +91,7 @@ class ActionModule(DockerActionBase):
         partial = lifecycle.partial_path(host, path, image_ids)
         save = Call(("image", "save", "--output", partial) + tuple(texts))
         job = HostJob(host, "docker save to %s" % path, [save])
-        seen: dict[str, Any] = {}
-
-        def progress(update: JobProgress) -> None:
-            seen["reattached"] = update.reattached
-            seen["elapsed"] = update.elapsed
-            display.vvv("%s: docker save to %s running for %ds%s"
-                        % (host.name, path, update.elapsed, " (re-attached)" if update.reattached else ""))
-
-        saved = job.run(timeout=args["timeout"], poll_interval=2.0, first_poll_interval=0.5, on_progress=progress)[0]
+        saved = job.run(timeout=args["timeout"], poll_interval=2.0, first_poll_interval=0.5, on_progress=verbose_progress(host, "docker save to %s" % path))[0]
         if not saved.ok:
             lifecycle.file_info(host, remove=[partial])
             docker_cli.raise_for_engine(host, [saved])
@@ -112,8 +100,7 @@ class ActionModule(DockerActionBase):
         final = lifecycle.file_info(host, rename=[(partial, path)], files=[(path, True)]).files[0]
         if not final.exists:
             raise TaskFailed("%s: the archive %s is missing after docker save" % (host.name, path))
-        job_info = {"id": job.job_id, "reattached": bool(seen.get("reattached")), "elapsed": round(seen.get("elapsed", 0.0), 1)}
-        return self._result(True, path, final.sha256, final.size, found, before_ids, job_info)
+        return self._result(True, path, final.sha256, final.size, found, before_ids, job.summary())
 
     def _result(self, changed, path, sha256, size, images, before_ids, job) -> dict[str, Any]:
         result: dict[str, Any] = {

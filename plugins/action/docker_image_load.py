@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.utils.display import Display
-
 from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, lifecycle
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase, TaskFailed
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, Host
-from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob, JobProgress
-
-display = Display()
+from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob, verbose_progress
 
 
 class ActionModule(DockerActionBase):
@@ -61,21 +57,12 @@ class ActionModule(DockerActionBase):
             return self._result(True, path, entries, [], before, None)
 
         job = HostJob(host, "docker load of %s" % path, [Call(("image", "load", "--input", path))])
-        seen: dict[str, Any] = {}
-
-        def progress(update: JobProgress) -> None:
-            seen["reattached"] = update.reattached
-            seen["elapsed"] = update.elapsed
-            display.vvv("%s: docker load of %s running for %ds%s"
-                        % (host.name, path, update.elapsed, " (re-attached)" if update.reattached else ""))
-
-        loaded = job.run(timeout=args["timeout"], poll_interval=2.0, first_poll_interval=0.5, on_progress=progress)[0]
+        loaded = job.run(timeout=args["timeout"], poll_interval=2.0, first_poll_interval=0.5, on_progress=verbose_progress(host, "docker load of %s" % path))[0]
         if not loaded.ok:
             docker_cli.raise_for_engine(host, [loaded])
             raise TaskFailed("%s: docker load of %s failed (exit code %d): %s"
                              % (host.name, path, loaded.rc, loaded.stderr.strip() or loaded.stdout.strip() or "no output"))
-        job_info = {"id": job.job_id, "reattached": bool(seen.get("reattached")), "elapsed": round(seen.get("elapsed", 0.0), 1)}
-        return self._result(True, path, entries, lifecycle.loaded_names(loaded.stdout), before, job_info)
+        return self._result(True, path, entries, lifecycle.loaded_names(loaded.stdout), before, job.summary())
 
     def _result(self, changed, path, entries, loaded, before, job) -> dict[str, Any]:
         result: dict[str, Any] = {

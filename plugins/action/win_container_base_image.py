@@ -317,7 +317,7 @@ class DockerImageTask:
                                      % (reference, windows_builds.image_name(final_build), host.name, facts.describe(), why))
         result = self.result(changed or tagged, reference, tag, image, final_build, facts)
         if job is not None:
-            result["job"] = job.as_result()
+            result["job"] = job.summary
         if self.action.diff_mode:
             before = {str(reference): before_id}
             after = {str(reference): after_id if not (self.check_mode and fetch) else "(new image)"}
@@ -389,14 +389,14 @@ class DockerImageTask:
             raise TaskFailed("%s: %s of %s failed (docker exit code %d)%s: %s"
                              % (host.name, "docker load" if request.kind == "tar" else "docker pull",
                                 request.path if request.kind == "tar" else reference, fetched.rc, hint, detail),
-                             job=report.as_result())
+                             job=report.summary)
         image = inspect_object(inspected) if inspected.ok else None
         if image is None:
             loaded = lifecycle.loaded_names(fetched.stdout)
             raise TaskFailed("%s: after the %s, the engine has no %s%s"
                              % (host.name, "load of %s" % request.path if request.kind == "tar" else "pull", reference,
                                 " (the archive held: %s)" % ", ".join(loaded) if loaded else ""),
-                             job=report.as_result())
+                             job=report.summary)
         return image, report
 
     def absent(self, images: list[dict[str, Any]], candidates: list[ImageReference], rows: CallResult | None,

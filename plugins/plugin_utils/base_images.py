@@ -29,7 +29,7 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.host import (
     Host,
     HostError,
 )
-from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob, JobProgress
+from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import (
     ImageReference,
     ReferenceError,
@@ -381,13 +381,8 @@ def registry_problem(host: Host, reference: ImageReference, answer: Mapping[str,
 @dataclass
 class JobReport:
     results: list[CallResult]
-    job_id: str
-    reattached: bool = False
-    elapsed: float = 0.0
+    summary: dict[str, Any]  # HostJob.summary(): id, reattached, elapsed
     log: list[str] = field(default_factory=list)
-
-    def as_result(self) -> dict[str, Any]:
-        return {"id": self.job_id, "reattached": self.reattached, "elapsed": round(self.elapsed, 1)}
 
 
 def run_docker_job(host: Host, purpose: str, calls: Sequence[Call], timeout: int) -> JobReport:
@@ -397,19 +392,11 @@ def run_docker_job(host: Host, purpose: str, calls: Sequence[Call], timeout: int
     the way docker_image_pull shows it (``transfers.ProgressReporter``).
     """
     job = HostJob(host, purpose, list(calls))
-    report = JobReport(results=[], job_id=job.job_id)
     reporter = transfers.ProgressReporter(transfers.display_emitter(), "%s on %s" % (purpose, host.name),
                                           transfers.PULL_DONE, transfers.PULL_FINISHED, items=1)
-
-    def progress(update: JobProgress) -> None:
-        report.reattached = update.reattached
-        report.elapsed = update.elapsed
-        reporter(update)
-
-    report.results = job.run(timeout=timeout, poll_interval=transfers.POLL_INTERVAL, on_progress=progress,
-                             first_poll_interval=transfers.FIRST_POLL_INTERVAL, wait_on_host=True)
-    report.log = list(reporter.lines)
-    return report
+    results = job.run(timeout=timeout, poll_interval=transfers.POLL_INTERVAL, on_progress=reporter,
+                      first_poll_interval=transfers.FIRST_POLL_INTERVAL, wait_on_host=True)
+    return JobReport(results=results, summary=job.summary(), log=list(reporter.lines))
 
 
 def pull_call(reference: ImageReference, environment: Mapping[str, str] | None = None) -> Call:

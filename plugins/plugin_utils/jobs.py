@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ansible.utils.display import Display
+
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import (
     Call,
     CallResult,
@@ -32,6 +34,17 @@ RUNNER_START_GRACE = 60.0
 
 class JobTimeout(HostError):
     pass
+
+
+def verbose_progress(host: Host, what: str) -> Callable[[JobProgress], None]:
+    """A progress callback that shows at -vvv how long ``what`` has been running."""
+    display = Display()
+
+    def show(update: JobProgress) -> None:
+        display.vvv("%s: %s running for %ds%s"
+                    % (host.name, what, update.elapsed, " (re-attached)" if update.reattached else ""))
+
+    return show
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,9 @@ class HostJob:
         self.parallel = max(1, parallel)
         self.retries = max(0, retries)
         self.requests = [self._request(call) for call in self.calls]
+        # What the last run saw, for the task's result (see ``summary``).
+        self.reattached = False
+        self.elapsed = 0.0
         identity = {"host": host.name, "purpose": purpose, "calls": self.requests, "parallel": self.parallel}
         self.job_id = hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()[:32]
 
@@ -83,18 +99,18 @@ class HostJob:
         deadline = started_at + timeout
         payload = {"job": self.job_id, "parallel": self.parallel, "retries": self.retries, "calls": self.requests}
         payload.update(self.host.dialect.job_runner())
-        reattached = not self._execute("job_start", payload, deadline).get("started")
+        self.reattached = not self._execute("job_start", payload, deadline).get("started")
         while True:
             request: dict[str, Any] = {"job": self.job_id}
             if wait_on_host:
                 request["wait"] = round(max(0.0, min(wait, deadline - time.monotonic())), 3)
             status = self._execute("job_status", request, deadline)
-            elapsed = time.monotonic() - started_at
+            elapsed = self.elapsed = time.monotonic() - started_at
             if not status.get("exists"):
                 raise HostError("%s: the %s job disappeared from the host before it finished" % (self.host.name, self.purpose))
             outputs = status.get("outputs") or []
             if on_progress is not None:
-                on_progress(JobProgress(elapsed, outputs, reattached))
+                on_progress(JobProgress(elapsed, outputs, self.reattached))
             finished = status.get("finished")
             if finished:
                 break
@@ -126,6 +142,10 @@ class HostJob:
             CallResult(call, int(result["rc"]), output.get("stdout") or "", output.get("stderr") or "")
             for call, result, output in zip(self.calls, results, outputs)
         ]
+
+    def summary(self) -> dict[str, Any]:
+        """The job's part of a task result: its ID, whether the task re-attached, how long it ran."""
+        return {"id": self.job_id, "reattached": self.reattached, "elapsed": round(self.elapsed, 1)}
 
     def cleanup(self, kill: bool) -> None:
         self.host.execute("job_cleanup", {"job": self.job_id, "kill": kill})

@@ -5,6 +5,7 @@ versions, OS image names, registry URLs, and the tag decision shared with docker
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils import base_i
 from ansible_collections.wincontainers.images.plugins.plugin_utils.base_images import HostFacts, OptionError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect, WindowsDialect
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, CallResult, HostError
+from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import ReferenceError, parse_reference
 from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_builds import FAMILIES
 
@@ -339,9 +341,12 @@ def test_windows_family_tables_are_used_for_repositories():
     assert target.family is FAMILIES["nanoserver"] and not target.named_family
 
 
-def test_job_report_result():
-    report = base_images.JobReport(results=[], job_id="abc", reattached=True, elapsed=12.345)
-    assert report.as_result() == {"id": "abc", "reattached": True, "elapsed": 12.3}
+def test_job_summary_gives_the_job_id_reattachment_and_rounded_time():
+    host = SimpleNamespace(name="ws2022", dialect=PosixDialect())
+    job = HostJob(host, "pulling", [Call(("image", "pull", "mcr.microsoft.com/windows/nanoserver:ltsc2022"))])
+    assert job.summary() == {"id": job.job_id, "reattached": False, "elapsed": 0.0}
+    job.reattached, job.elapsed = True, 12.345
+    assert job.summary() == {"id": job.job_id, "reattached": True, "elapsed": 12.3}
 
 
 def test_pull_and_load_calls():
