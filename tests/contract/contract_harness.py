@@ -144,6 +144,13 @@ class PlayRun:
     def output(self) -> str:
         return "--- ansible-playbook rc=%d\n--- stdout\n%s\n--- stderr\n%s" % (self.rc, self.stdout, self.stderr)
 
+    def named(self, name: str) -> TaskRun:
+        """The result of the play's one task called ``name``."""
+        found = [task for task in self.tasks if task.name == name]
+        if len(found) != 1:
+            raise AssertionError("expected one task named %r, got %d\n%s" % (name, len(found), self.output))
+        return found[0]
+
 
 def load_scenario(scenario: str | Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
     """A scenario from ``recorded/scenarios/NAME.yml`` (or a dict), with top-level overrides."""

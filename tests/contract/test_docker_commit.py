@@ -50,15 +50,10 @@ def commit_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., 
     host.close()
 
 
-def task(run: PlayRun, name: str):
-    found = [t for t in run.tasks if t.name == name]
-    assert len(found) == 1, run.output
-    return found[0]
-
 
 def test_check_mode_reads_once_and_changes_nothing(commit_play) -> None:
     run = commit_play[1]
-    checked = task(run, "check")
+    checked = run.named("check")
     assert checked.status == "ok" and checked.changed, checked.msg
     assert checked.execs == 1 and not checked.exchanges[0].state_changed
     assert checked.exchanges[0].argvs == [["container", "inspect", "--size", "iis-build"], ["container", "diff", "iis-build"],
@@ -69,7 +64,7 @@ def test_check_mode_reads_once_and_changes_nothing(commit_play) -> None:
 
 def test_first_run_commits_with_every_value_unchanged(commit_play) -> None:
     host, run = commit_play
-    first = task(run, "first")
+    first = run.named("first")
     assert first.status == "ok" and first.changed, first.msg
     assert first.execs == 2
     commit_argv = first.exchanges[1].argvs[0]
@@ -96,15 +91,15 @@ def test_first_run_commits_with_every_value_unchanged(commit_play) -> None:
 
 def test_second_run_is_one_exec(commit_play) -> None:
     run = commit_play[1]
-    second = task(run, "second")
+    second = run.named("second")
     assert second.status == "ok" and not second.changed, second.msg
     assert second.execs == 1
-    assert second.result["image_id"] == task(run, "first").result["image_id"]
+    assert second.result["image_id"] == run.named("first").result["image_id"]
 
 
 def test_a_running_windows_container_is_refused_clearly(commit_play) -> None:
     run = commit_play[1]
-    running = task(run, "running")
+    running = run.named("running")
     assert running.failed and running.execs == 1
     assert "web-live" in running.msg and "Windows cannot commit a running container" in running.msg
     assert "stop_running: true" in running.msg
@@ -113,17 +108,17 @@ def test_a_running_windows_container_is_refused_clearly(commit_play) -> None:
 
 def test_stop_running_stops_then_commits(commit_play) -> None:
     host, run = commit_play
-    checked = task(run, "stop check")
+    checked = run.named("stop check")
     assert checked.status == "ok" and checked.changed and checked.execs == 1, checked.msg
     assert checked.result["stopped"] is True
-    stop = task(run, "stop")
+    stop = run.named("stop")
     assert stop.status == "ok" and stop.changed and stop.result["stopped"] is True, stop.msg
     assert stop.execs == 3
     assert stop.exchanges[1].argvs == [["container", "stop", WEB["Id"]], ["container", "inspect", "--size", WEB["Id"]],
                                        ["container", "diff", WEB["Id"]]]
     assert stop.exchanges[2].argvs[0][:2] == ["container", "commit"]
     assert stop.exchanges[2].argvs[0][-1] == "registry.contoso.test/apps/webapp:snapshot"
-    again = task(run, "stop again")
+    again = run.named("stop again")
     assert again.status == "ok" and not again.changed and again.execs == 1, again.msg
     assert again.result["stopped"] is False
     assert host.image("registry.contoso.test/apps/webapp:snapshot")["Id"] == stop.result["image_id"]
@@ -132,6 +127,6 @@ def test_stop_running_stops_then_commits(commit_play) -> None:
 
 def test_a_forbidden_instruction_never_reaches_the_host(commit_play) -> None:
     run = commit_play[1]
-    bad = task(run, "bad change")
+    bad = run.named("bad change")
     assert bad.failed and bad.execs == 0
     assert bad.msg.startswith("changes: 'RUN del C:\\\\Windows\\\\Temp\\\\*': 'RUN' cannot be applied by a commit"), bad.msg

@@ -51,11 +51,6 @@ def archive_play(request: pytest.FixtureRequest, new_windows_host: Callable[...,
     host.close()
 
 
-def task(run: PlayRun, name: str):
-    found = [t for t in run.tasks if t.name == name]
-    assert len(found) == 1, run.output
-    return found[0]
-
 
 def operations(task_run) -> list[str]:
     return [exchange.script_name for exchange in task_run.exchanges]
@@ -63,7 +58,7 @@ def operations(task_run) -> list[str]:
 
 def test_export_check_mode_is_one_read(archive_play) -> None:
     host, run = archive_play
-    checked = task(run, "export check")
+    checked = run.named("export check")
     assert checked.status == "ok" and checked.changed, checked.msg
     assert operations(checked) == ["file_info"] and not checked.exchanges[0].state_changed
     request = checked.exchanges[0].request
@@ -77,7 +72,7 @@ def test_export_check_mode_is_one_read(archive_play) -> None:
 
 def test_export_writes_a_partial_archive_through_a_job_then_renames_it(archive_play) -> None:
     host, run = archive_play
-    first = task(run, "export")
+    first = run.named("export")
     assert first.status == "ok" and first.changed, first.msg
     assert operations(first) == ["file_info", "job_start", "job_status", "job_cleanup", "file_info"]
     (save,) = first.exchanges[1].argvs
@@ -96,22 +91,22 @@ def test_export_writes_a_partial_archive_through_a_job_then_renames_it(archive_p
 
 def test_export_again_compares_the_manifest_in_one_exec(archive_play) -> None:
     run = archive_play[1]
-    again = task(run, "export again")
+    again = run.named("export again")
     assert again.status == "ok" and not again.changed, again.msg
     assert operations(again) == ["file_info"]
     assert again.exchanges[0].argvs == [["image", "inspect", SERVERCORE, NANOSERVER], ["-xOf", ARCHIVE, "manifest.json"]]
-    assert again.result["sha256"] == task(run, "export").result["sha256"]
+    assert again.result["sha256"] == run.named("export").result["sha256"]
 
 
 def test_load_brings_back_what_is_missing_then_is_one_exec(archive_play) -> None:
     host, run = archive_play
-    assert task(run, "remove nanoserver").changed
-    checked = task(run, "load check")
+    assert run.named("remove nanoserver").changed
+    checked = run.named("load check")
     assert checked.status == "ok" and checked.changed and operations(checked) == ["file_info"], checked.msg
     assert checked.exchanges[0].argvs == [["-xOf", ARCHIVE, "manifest.json"],
                                           ["image", "ls", "--all", "--no-trunc", "--format",
                                            '{"ID":{{json .ID}},"Repository":{{json .Repository}},"Tag":{{json .Tag}}}']]
-    loaded = task(run, "load")
+    loaded = run.named("load")
     assert loaded.status == "ok" and loaded.changed, loaded.msg
     assert operations(loaded) == ["file_info", "job_start", "job_status", "job_cleanup"]
     assert loaded.exchanges[1].argvs == [["image", "load", "--input", ARCHIVE]]
@@ -120,24 +115,24 @@ def test_load_brings_back_what_is_missing_then_is_one_exec(archive_play) -> None
                                        {"id": NANOSERVER_ID, "tags": [NANOSERVER]}]
     assert loaded.result["diff"]["before"] == {"images": {SERVERCORE_ID: [SERVERCORE], NANOSERVER_ID: None}}
     assert host.image(NANOSERVER)["Id"] == NANOSERVER_ID
-    again = task(run, "load again")
+    again = run.named("load again")
     assert again.status == "ok" and not again.changed and operations(again) == ["file_info"], again.msg
 
 
 def test_unreadable_archives_fail_clearly_and_load_nothing(archive_play) -> None:
     run = archive_play[1]
-    truncated = task(run, "load truncated")
+    truncated = run.named("load truncated")
     assert truncated.failed and operations(truncated) == ["file_info"]
     assert truncated.msg == ("path: C:\\images\\truncated.tar is not a readable image archive (tar exit code 1: "
                              "tar.exe: Truncated tar archive detected while reading data); nothing was loaded")
-    foreign = task(run, "load foreign")
+    foreign = run.named("load foreign")
     assert foreign.failed and "manifest.json: Not found in archive" in foreign.msg
-    missing = task(run, "load missing")
+    missing = run.named("load missing")
     assert missing.failed and missing.msg == "path: the archive C:\\images\\missing.tar does not exist on win2022-docker01"
     assert missing.exchanges[0].argvs[0][:2] == ["image", "ls"]  # tar.exe is not started for a missing file
-    relative = task(run, "export relative")
+    relative = run.named("export relative")
     assert relative.failed and relative.execs == 0 and relative.msg.startswith("path: 'images\\\\a.tar' is not an absolute")
-    nowhere = task(run, "export no directory")
+    nowhere = run.named("export no directory")
     assert nowhere.failed and nowhere.msg == "path: the directory D:\\nowhere does not exist on win2022-docker01"
 
 

@@ -35,15 +35,10 @@ def pull_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., Co
     host.close()
 
 
-def task(run: PlayRun, name: str):
-    found = [t for t in run.tasks if t.name == name]
-    assert len(found) == 1, run.output
-    return found[0]
-
 
 def test_present_images_cost_one_exec(pull_play) -> None:
     run = pull_play[1]
-    present = task(run, "present")
+    present = run.named("present")
     assert present.status == "ok" and not present.changed and present.execs == 1
     assert present.exchanges[0].argvs == [["image", "inspect", SERVERCORE, NANOSERVER]]
     first = present.result["images"][0]
@@ -53,7 +48,7 @@ def test_present_images_cost_one_exec(pull_play) -> None:
 
 def test_check_mode_reports_missing_images(pull_play) -> None:
     run = pull_play[1]
-    checked = task(run, "missing, check mode")
+    checked = run.named("missing, check mode")
     assert checked.status == "ok" and checked.changed and checked.execs == 1
     assert checked.result["missing"] == ["mcr.microsoft.com/windows/servercore:ltsc2025"]
     assert checked.result["diff"]["after"]["mcr.microsoft.com/windows/servercore:ltsc2025"] == "(would be pulled)"
@@ -61,7 +56,7 @@ def test_check_mode_reports_missing_images(pull_play) -> None:
 
 def test_pull_always_in_check_mode_asks_the_registry_in_the_same_exec(pull_play) -> None:
     run = pull_play[1]
-    always = task(run, "always, check mode")
+    always = run.named("always, check mode")
     assert always.status == "ok" and not always.changed and always.execs == 1, always.msg
     assert always.exchanges[0].argvs == [
         ["image", "inspect", SERVERCORE],
@@ -72,5 +67,5 @@ def test_pull_always_in_check_mode_asks_the_registry_in_the_same_exec(pull_play)
 
 def test_bad_input_runs_nothing(pull_play) -> None:
     run = pull_play[1]
-    bad = task(run, "bad platform")
+    bad = run.named("bad platform")
     assert bad.failed and bad.execs == 0 and bad.msg.startswith("platform: 'windows amd64'")

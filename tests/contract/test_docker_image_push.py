@@ -40,15 +40,10 @@ def push_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., Co
     host.close()
 
 
-def task(run: PlayRun, name: str):
-    found = [t for t in run.tasks if t.name == name]
-    assert len(found) == 1, run.output
-    return found[0]
-
 
 def test_an_image_the_registry_holds_is_not_pushed(push_play) -> None:
     run = push_play[1]
-    done = task(run, "up to date")
+    done = run.named("up to date")
     assert done.status == "ok" and not done.changed and done.execs == 1, done.msg
     assert done.exchanges[0].argvs == [
         ["image", "inspect", WEBAPP],
@@ -61,7 +56,7 @@ def test_an_image_the_registry_holds_is_not_pushed(push_play) -> None:
 
 def test_check_mode_predicts_a_push(push_play) -> None:
     run = push_play[1]
-    checked = task(run, "check mode")
+    checked = run.named("check mode")
     assert checked.status == "ok" and checked.changed and checked.execs == 1
     assert checked.result["name"] == "registry.contoso.test/apps/webapp:latest" and checked.result["digest"] is None
     assert checked.result["diff"]["before"] == {"digest": None, "present": False}
@@ -69,12 +64,12 @@ def test_check_mode_predicts_a_push(push_play) -> None:
 
 def test_failures_are_clear_and_change_nothing(push_play) -> None:
     run = push_play[1]
-    denied = task(run, "no credentials")
+    denied = run.named("no credentials")
     assert denied.failed and not denied.changed and denied.execs == 1
     assert "refused to show" in denied.msg and "no basic auth credentials" in denied.msg
-    down = task(run, "registry down")
+    down = run.named("registry down")
     assert down.failed and not down.changed and down.execs == 1 and "is not reachable" in down.msg
-    missing = task(run, "no local image")
+    missing = run.named("no local image")
     assert missing.failed and not missing.changed and "there is no local image" in missing.msg
-    digest = task(run, "digest")
+    digest = run.named("digest")
     assert digest.failed and digest.execs == 0 and digest.msg.startswith("name: ")

@@ -39,15 +39,10 @@ def remove_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., 
     host.close()
 
 
-def task(run: PlayRun, name: str):
-    found = [t for t in run.tasks if t.name == name]
-    assert len(found) == 1, run.output
-    return found[0]
-
 
 def test_one_tag_of_two_is_untagged_only(remove_play) -> None:
     host, run = remove_play
-    first = task(run, "one tag")
+    first = run.named("one tag")
     assert first.status == "ok" and first.changed, first.msg
     assert first.execs == 2
     assert first.exchanges[0].argvs == [
@@ -64,19 +59,19 @@ def test_one_tag_of_two_is_untagged_only(remove_play) -> None:
         "after": {"image_id": WEBAPP_ID, "tags": ["registry.contoso.test/apps/webapp:1.4.2"]},
     }
     assert host.image("registry.contoso.test/apps/webapp:1.4.2")["RepoTags"] == ["registry.contoso.test/apps/webapp:1.4.2"]
-    again = task(run, "one tag again")
+    again = run.named("one tag again")
     assert again.status == "ok" and not again.changed and again.execs == 1, again.msg
 
 
 def test_containers_that_depend_on_the_image_are_listed(remove_play) -> None:
     host, run = remove_play
-    refused = task(run, "used by a stopped container")
+    refused = run.named("used by a stopped container")
     assert refused.failed and refused.execs == 1
     assert "used by 1 container(s), running or stopped: iis-build (ID %s, Exited (1067) 5 minutes ago)" % IIS["Id"][:12] \
         in refused.msg, refused.msg
     assert refused.result["containers"][0]["ID"] == IIS["Id"]
     assert host.image("mcr.microsoft.com/windows/servercore:ltsc2022") is not None
-    running = task(run, "by ID while running")
+    running = run.named("by ID while running")
     assert running.failed and running.execs == 1
     assert "web-live (ID %s, Up 2 hours)" % WEB["Id"][:12] in running.msg
     assert "refuses to remove it by ID even with force" in running.msg
@@ -84,7 +79,7 @@ def test_containers_that_depend_on_the_image_are_listed(remove_play) -> None:
 
 def test_no_prune_and_the_diff_of_a_deleted_image(remove_play) -> None:
     host, run = remove_play
-    removed = task(run, "no prune")
+    removed = run.named("no prune")
     assert removed.status == "ok" and removed.changed and removed.execs == 2, removed.msg
     assert removed.exchanges[1].argvs[0] == ["image", "rm", "--no-prune", "mcr.microsoft.com/windows/nanoserver:ltsc2022"]
     assert removed.result["deleted"] == [NANOSERVER_ID]
@@ -94,7 +89,7 @@ def test_no_prune_and_the_diff_of_a_deleted_image(remove_play) -> None:
 
 def test_an_untagged_image_by_id(remove_play) -> None:
     host, run = remove_play
-    removed = task(run, "untagged by ID")
+    removed = run.named("untagged by ID")
     assert removed.status == "ok" and removed.changed and removed.execs == 2, removed.msg
     assert removed.exchanges[1].argvs[0] == ["image", "rm", PREVIOUS_ID]
     assert removed.result["deleted"] == [PREVIOUS_ID]
@@ -103,6 +98,6 @@ def test_an_untagged_image_by_id(remove_play) -> None:
 
 def test_bad_name_never_reaches_the_host(remove_play) -> None:
     run = remove_play[1]
-    bad = task(run, "bad name")
+    bad = run.named("bad name")
     assert bad.failed and bad.execs == 0
     assert bad.msg.startswith("name: 'mcr.microsoft.com/windows/ServerCore' is not a valid"), bad.msg

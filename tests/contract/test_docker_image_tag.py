@@ -43,15 +43,10 @@ def tag_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., Con
     host.close()
 
 
-def task(run: PlayRun, name: str):
-    found = [t for t in run.tasks if t.name == name]
-    assert len(found) == 1, run.output
-    return found[0]
-
 
 def test_check_mode_reports_the_change_and_changes_nothing(tag_play: tuple[ContractHost, PlayRun]) -> None:
     _host, run = tag_play
-    checked = task(run, "check mode")
+    checked = run.named("check mode")
     assert checked.status == "ok" and checked.changed, checked.msg
     assert checked.result["tagged_images"] == [TARGET]
     assert checked.execs == 1 and not checked.exchanges[0].state_changed
@@ -61,7 +56,7 @@ def test_check_mode_reports_the_change_and_changes_nothing(tag_play: tuple[Contr
 
 def test_first_run_tags_with_two_execs(tag_play: tuple[ContractHost, PlayRun]) -> None:
     host, run = tag_play
-    first = task(run, "first run")
+    first = run.named("first run")
     assert first.status == "ok" and first.changed, first.msg
     assert first.execs == 2
     read, write = first.exchanges
@@ -75,7 +70,7 @@ def test_first_run_tags_with_two_execs(tag_play: tuple[ContractHost, PlayRun]) -
 
 def test_second_run_is_a_no_op_with_one_exec(tag_play: tuple[ContractHost, PlayRun]) -> None:
     _host, run = tag_play
-    second = task(run, "second run")
+    second = run.named("second run")
     assert second.status == "ok" and not second.changed, second.msg
     assert second.execs == 1 and not second.exchanges[0].state_changed
     assert second.result["tagged_images"] == []
@@ -84,7 +79,7 @@ def test_second_run_is_a_no_op_with_one_exec(tag_play: tuple[ContractHost, PlayR
 
 def test_missing_source_fails_naming_it(tag_play: tuple[ContractHost, PlayRun]) -> None:
     _host, run = tag_play
-    missing = task(run, "missing source")
+    missing = run.named("missing source")
     assert missing.failed and missing.execs == 1
     assert "mcr.microsoft.com/windows/servercore:ltsc2025" in missing.msg
     assert INVENTORY_HOSTNAME in missing.msg
@@ -92,14 +87,14 @@ def test_missing_source_fails_naming_it(tag_play: tuple[ContractHost, PlayRun]) 
 
 def test_bad_reference_fails_without_any_exec(tag_play: tuple[ContractHost, PlayRun]) -> None:
     _host, run = tag_play
-    bad = task(run, "bad reference")
+    bad = run.named("bad reference")
     assert bad.failed and bad.execs == 0
     assert bad.msg.startswith("repository:") and "Bad Name" in bad.msg, bad.msg
 
 
 def test_existing_images_keep(tag_play: tuple[ContractHost, PlayRun]) -> None:
     _host, run = tag_play
-    kept = task(run, "keep")
+    kept = run.named("keep")
     assert kept.status == "ok" and not kept.changed, kept.msg
     assert kept.execs == 1
     assert kept.result["kept_images"] == [WEBAPP_LATEST] and kept.result["tagged_images"] == []
@@ -107,7 +102,7 @@ def test_existing_images_keep(tag_play: tuple[ContractHost, PlayRun]) -> None:
 
 def test_existing_images_overwrite_moves_the_tag(tag_play: tuple[ContractHost, PlayRun]) -> None:
     host, run = tag_play
-    moved = task(run, "overwrite")
+    moved = run.named("overwrite")
     assert moved.status == "ok" and moved.changed, moved.msg
     assert moved.execs == 2
     assert moved.exchanges[1].argvs == [["image", "tag", NANOSERVER_ID, WEBAPP_LATEST]]

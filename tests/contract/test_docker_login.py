@@ -40,11 +40,6 @@ def login_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., C
     host.close()
 
 
-def task(run: PlayRun, name: str):
-    found = [t for t in run.tasks if t.name == name]
-    assert len(found) == 1, run.output
-    return found[0]
-
 
 def test_the_password_travels_only_on_stdin(login_play: PlayRun) -> None:
     assert_secret_only_on_stdin(login_play.exchanges, PASSWORD)
@@ -59,7 +54,7 @@ def test_the_password_travels_only_on_stdin(login_play: PlayRun) -> None:
 
 
 def test_the_wincred_trap_fails_with_the_fix(login_play: PlayRun) -> None:
-    trapped = task(login_play, "wincred trap")
+    trapped = login_play.named("wincred trap")
     assert trapped.failed and not trapped.changed and trapped.execs == 2
     assert [e.script_name for e in trapped.exchanges] == ["docker_config", "run"]
     assert "logon session does not exist" in trapped.msg and "set config_path" in trapped.msg
@@ -68,7 +63,7 @@ def test_the_wincred_trap_fails_with_the_fix(login_play: PlayRun) -> None:
 
 
 def test_own_configuration_logs_in_without_the_helper(login_play: PlayRun) -> None:
-    own = task(login_play, "own configuration")
+    own = login_play.named("own configuration")
     assert own.status == "ok" and own.changed and own.execs == 2
     read, write = own.exchanges
     assert read.request == {"config_dir": OWN}
@@ -81,26 +76,26 @@ def test_own_configuration_logs_in_without_the_helper(login_play: PlayRun) -> No
 
 
 def test_already_logged_in_is_one_exec(login_play: PlayRun) -> None:
-    ready = task(login_play, "already logged in")
+    ready = login_play.named("already logged in")
     assert ready.status == "ok" and not ready.changed and ready.execs == 1
     assert ready.exchanges[0].script_name == "docker_config" and ready.exchanges[0].processes == []
     assert ready.result["registry"] == "registry.contoso.test"
 
 
 def test_check_mode_reads_only(login_play: PlayRun) -> None:
-    checked = task(login_play, "check mode")
+    checked = login_play.named("check mode")
     assert checked.status == "ok" and checked.changed and checked.execs == 1
 
 
 def test_logout(login_play: PlayRun) -> None:
-    logout = task(login_play, "logout")
+    logout = login_play.named("logout")
     assert logout.status == "ok" and logout.changed and logout.execs == 2
     assert logout.exchanges[1].argvs == [["logout", "registry.contoso.test"]]
     assert logout.exchanges[1].processes[0]["env"] == {"DOCKER_CONFIG": READY}
 
 
 def test_bad_input_runs_nothing(login_play: PlayRun) -> None:
-    bad = task(login_play, "bad registry")
+    bad = login_play.named("bad registry")
     assert bad.failed and bad.execs == 0 and bad.msg.startswith("registry_url: ")
 
 

@@ -28,14 +28,9 @@ def search_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., 
     host.close()
 
 
-def task(run: PlayRun, name: str):
-    found = [t for t in run.tasks if t.name == name]
-    assert len(found) == 1, run.output
-    return found[0]
-
 
 def test_results_are_typed_data(search_play: PlayRun) -> None:
-    found = task(search_play, "windows")
+    found = search_play.named("windows")
     assert found.status == "ok" and not found.changed and found.execs == 1
     assert found.result["results"] == [
         {"name": "microsoft/windows-servercore", "stars": 783, "official": False,
@@ -48,7 +43,7 @@ def test_results_are_typed_data(search_play: PlayRun) -> None:
 
 
 def test_filters_and_the_old_output_format(search_play: PlayRun) -> None:
-    found = task(search_play, "official busybox")
+    found = search_play.named("official busybox")
     assert found.status == "ok" and found.execs == 1
     assert found.exchanges[0].argvs == [["search", "--format", "{{json .}}", "--no-trunc", "--limit", "5", "--filter",
                                          "is-official=true", "--filter", "stars=100", "--", "busybox"]]
@@ -57,11 +52,11 @@ def test_filters_and_the_old_output_format(search_play: PlayRun) -> None:
 
 
 def test_no_docker_hub_is_a_clear_failure(search_play: PlayRun) -> None:
-    offline = task(search_play, "offline")
+    offline = search_play.named("offline")
     assert offline.failed and not offline.changed and offline.execs == 1
     assert "asks Docker Hub" in offline.msg and "no such host" in offline.msg
 
 
 def test_bad_input_runs_nothing(search_play: PlayRun) -> None:
-    bad = task(search_play, "bad limit")
+    bad = search_play.named("bad limit")
     assert bad.failed and bad.execs == 0 and bad.msg.startswith("limit: 0 ")
