@@ -1,8 +1,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Transport contract of wincontainers.images.docker_image_pull over winrm, psrp and ssh: the
-one-exec paths (nothing to pull, check mode, pull=always in check mode asking the registry).
-The pull job itself runs the detached job scripts (see tests/integration for real pulls)."""
+one-exec paths (nothing to pull, check mode, pull=always in check mode asking the registry) and
+a pull of a missing image through the detached job scripts (real pulls: tests/integration)."""
 
 from __future__ import annotations
 
@@ -69,3 +69,29 @@ def test_bad_input_runs_nothing(pull_play) -> None:
     run = pull_play[1]
     bad = run.named("bad platform")
     assert bad.failed and bad.execs == 0 and bad.msg.startswith("platform: 'windows amd64'")
+
+
+LTSC2019 = "mcr.microsoft.com/windows/servercore:ltsc2019"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_missing_image_is_pulled_in_a_detached_job_then_costs_one_exec(
+        transport: str, make_windows_host: Callable[..., ContractHost]) -> None:
+    host = make_windows_host(transport, "registry", base_images={"pulls": {LTSC2019: "servercore_ltsc2019.json"}})
+    run = host.run([
+        {"name": "pull", MODULE: {"name": [SERVERCORE, LTSC2019]}},
+        {"name": "pull again", MODULE: {"name": [SERVERCORE, LTSC2019]}},
+    ])
+    pulled = run.named("pull")
+    assert pulled.status == "ok" and pulled.changed, pulled.msg
+    scripts = [exchange.script_name for exchange in pulled.exchanges]
+    assert scripts[0] == "run" and scripts[1] == "job_start" and "job_status" in scripts and scripts[-1] == "run"
+    # Only the missing image is pulled, by the detached job, never by the read or the final inspect.
+    assert pulled.exchanges[1].argvs == [["image", "pull", LTSC2019]]
+    by_reference = {image["reference"]: image for image in pulled.result["images"]}
+    assert by_reference[LTSC2019]["changed"] and by_reference[LTSC2019]["pulled"]
+    assert not by_reference[SERVERCORE]["changed"]
+    assert host.image(LTSC2019)["Id"] == by_reference[LTSC2019]["id"]
+
+    again = run.named("pull again")
+    assert again.status == "ok" and not again.changed and again.execs == 1, again.msg
