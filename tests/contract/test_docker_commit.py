@@ -50,7 +50,6 @@ def commit_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., 
     host.close()
 
 
-
 def test_check_mode_reads_once_and_changes_nothing(commit_play) -> None:
     run = commit_play[1]
     checked = run.named("check")

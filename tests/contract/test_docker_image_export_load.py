@@ -51,7 +51,6 @@ def archive_play(request: pytest.FixtureRequest, new_windows_host: Callable[...,
     host.close()
 
 
-
 def operations(task_run) -> list[str]:
     return [exchange.script_name for exchange in task_run.exchanges]
 

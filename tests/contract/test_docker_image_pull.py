@@ -35,7 +35,6 @@ def pull_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., Co
     host.close()
 
 
-
 def test_present_images_cost_one_exec(pull_play) -> None:
     run = pull_play[1]
     present = run.named("present")

@@ -40,7 +40,6 @@ def push_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., Co
     host.close()
 
 
-
 def test_an_image_the_registry_holds_is_not_pushed(push_play) -> None:
     run = push_play[1]
     done = run.named("up to date")

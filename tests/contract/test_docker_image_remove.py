@@ -39,7 +39,6 @@ def remove_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., 
     host.close()
 
 
-
 def test_one_tag_of_two_is_untagged_only(remove_play) -> None:
     host, run = remove_play
     first = run.named("one tag")

@@ -43,7 +43,6 @@ def tag_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., Con
     host.close()
 
 
-
 def test_check_mode_reports_the_change_and_changes_nothing(tag_play: tuple[ContractHost, PlayRun]) -> None:
     _host, run = tag_play
     checked = run.named("check mode")

@@ -40,7 +40,6 @@ def login_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., C
     host.close()
 
 
-
 def test_the_password_travels_only_on_stdin(login_play: PlayRun) -> None:
     assert_secret_only_on_stdin(login_play.exchanges, PASSWORD)
     logins = [p for e in login_play.exchanges for p in e.processes if p["argv"][:1] == ["login"]]

@@ -28,7 +28,6 @@ def search_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., 
     host.close()
 
 
-
 def test_results_are_typed_data(search_play: PlayRun) -> None:
     found = search_play.named("windows")
     assert found.status == "ok" and not found.changed and found.execs == 1
