@@ -1,8 +1,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """How a host is spoken to: the PowerShell dialect (Windows) and the POSIX dialect (Linux).
 
-A dialect turns an operation name into the fixed command line that runs its constant script,
-turns a docker call into the request form the script expects, and reads the script's answer.
+A dialect turns an operation and its request into one exec (``exchange``): the fixed command
+line that runs the operation's constant script, the stdin that carries the request, and how
+the output is read back as the script's answer. It also turns a docker call into the request
+form its scripts expect.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import base64
 import json
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.wincontainers.images.plugins.plugin_utils import posix_scripts, powershell_scripts
@@ -22,6 +25,14 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_args 
 POWERSHELL_PREFIX = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand "
 WINDOWS_COMMAND = POWERSHELL_PREFIX + base64.b64encode(powershell_scripts.BOOTSTRAP.encode("utf-16-le")).decode("ascii")
 WINDOWS_SHELL_FAMILIES = frozenset(("powershell", "cmd"))
+
+# The POSIX direct path (posix_scripts.DIRECT_RUN). Requests keep their arguments at half of
+# the command line length xargs is told to allow, so xargs never has to split them.
+DIRECT_MARKER = "wincontainers.images:"
+DIRECT_LINE_LIMIT = 65536
+DIRECT_ARGUMENT_BUDGET = DIRECT_LINE_LIMIT // 2
+DIRECT_COMMAND = "xargs -0 -s %d /bin/sh -c %s %s" % (
+    DIRECT_LINE_LIMIT, shlex.quote(posix_scripts.DIRECT_RUN), DIRECT_MARKER)
 
 
 class AnswerError(Exception):
@@ -41,9 +52,26 @@ def _last_json_line(stdout: str) -> Mapping[str, Any] | None:
     return None
 
 
+def _no_answer(rc: int, stdout: str, stderr: str) -> AnswerError:
+    detail = (stderr or stdout or "no output").strip()
+    return AnswerError("the host did not answer as expected (rc=%s): %s" % (rc, detail[-2000:]))
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One exec: its command line, its stdin, and how its output becomes a script's answer."""
+
+    command: str
+    stdin: bytes
+    read: Callable[[int, str, str], Mapping[str, Any]]
+
+
 class Dialect:
     name = ""
     scripts: Mapping[str, str] = {}
+
+    def exchange(self, operation: str, payload: Mapping[str, Any]) -> Exchange:
+        return Exchange(self.command(operation), self.stdin(operation, payload), self.read_answer)
 
     def command(self, operation: str) -> str:
         raise NotImplementedError
@@ -61,8 +89,7 @@ class Dialect:
     def read_answer(self, rc: int, stdout: str, stderr: str) -> Mapping[str, Any]:
         answer = _last_json_line(stdout)
         if answer is None:
-            detail = (stderr or stdout or "no output").strip()
-            raise AnswerError("the host did not answer as expected (rc=%s): %s" % (rc, detail[-2000:]))
+            raise _no_answer(rc, stdout, stderr)
         return answer
 
 
@@ -96,6 +123,12 @@ class PosixDialect(Dialect):
     def __init__(self, interpreter: str = "python3") -> None:
         self.interpreter = interpreter
 
+    def exchange(self, operation: str, payload: Mapping[str, Any]) -> Exchange:
+        arguments = direct_arguments(payload) if operation == "run" else None
+        if arguments is None:
+            return super().exchange(operation, payload)
+        return Exchange(DIRECT_COMMAND, arguments, read_direct_answer)
+
     def command(self, operation: str) -> str:
         return "%s -c %s" % (shlex.quote(self.interpreter), shlex.quote(self.scripts[operation]))
 
@@ -113,6 +146,35 @@ def dialect_for(shell: Any, interpreter: Any = None) -> Dialect:
     if not isinstance(interpreter, str) or not interpreter or interpreter.startswith("auto"):
         interpreter = "python3"
     return PosixDialect(interpreter)
+
+
+def direct_arguments(payload: Mapping[str, Any]) -> bytes | None:
+    """The stdin of DIRECT_COMMAND for a ``run`` request of one plain docker call, else None."""
+    calls = payload.get("calls") or []
+    if len(calls) != 1 or set(calls[0]) != {"exe", "argv"} or calls[0]["exe"] != "docker":
+        return None
+    try:
+        encoded = [str(argument).encode("utf-8") for argument in calls[0]["argv"]]
+    except UnicodeEncodeError:
+        return None
+    if any(b"\0" in argument for argument in encoded) or sum(len(a) + 1 for a in encoded) > DIRECT_ARGUMENT_BUDGET:
+        return None
+    count = str(len(encoded) + 1).encode("ascii")
+    return b"".join(argument + b"\0" for argument in [count] + encoded)
+
+
+def read_direct_answer(rc: int, stdout: str, stderr: str) -> Mapping[str, Any]:
+    """DIRECT_RUN's output as the answer ``run`` gives: docker's output, then the marker line."""
+    output, marker, status = stdout.rpartition(DIRECT_MARKER)
+    status = status.strip()
+    if marker and status == "not_found":
+        return {"results": [], "error": {"kind": "not_found", "exe": "docker", "message": "docker was not found on this host"}}
+    if marker and status == "split":
+        return {"results": [], "error": {"kind": "exception",
+                                         "message": "xargs split the docker arguments into several commands; none ran"}}
+    if not marker or not status.startswith("rc=") or not status[3:].isdigit():
+        raise _no_answer(rc, stdout, stderr)
+    return {"results": [{"rc": int(status[3:]), "stdout": output, "stderr": stderr}], "error": None}
 
 
 def encode_request(payload: Mapping[str, Any]) -> bytes:

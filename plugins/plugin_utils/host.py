@@ -4,7 +4,8 @@
 ``Host.run`` sends any number of program calls to the host in one exec (one round trip) and
 returns their results; ``Host.execute`` runs any constant script with a JSON payload. Each exec
 is one constant command line plus one line of JSON on stdin (on Windows preceded by the
-base64 of the constant script, which the constant bootstrap command runs).
+base64 of the constant script, which the constant bootstrap command runs; on POSIX, a single
+plain docker call sends its arguments NUL-terminated instead, see ``Dialect.exchange``).
 """
 
 from __future__ import annotations
@@ -102,14 +103,14 @@ class Host:
 
     def execute(self, operation: str, payload: Mapping[str, Any]) -> Mapping[str, Any]:
         """Run the constant script ``operation`` with ``payload`` on stdin; return its answer."""
-        command = self.dialect.command(operation)
+        exchange = self.dialect.exchange(operation, payload)
         try:
-            output = self._action._low_level_execute_command(command, in_data=self.dialect.stdin(operation, payload))
+            output = self._action._low_level_execute_command(exchange.command, in_data=exchange.stdin)
         except AnsibleConnectionFailure as exc:
             raise ConnectionFailed("%s: connection failed: %s" % (self.name, exc)) from exc
         self.execs += 1
         try:
-            answer = self.dialect.read_answer(output["rc"], output.get("stdout", ""), output.get("stderr", ""))
+            answer = exchange.read(output["rc"], output.get("stdout", ""), output.get("stderr", ""))
         except AnswerError as exc:
             raise HostError("%s: %s" % (self.name, exc)) from exc
         error = answer.get("error")

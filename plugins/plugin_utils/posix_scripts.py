@@ -4,7 +4,8 @@
 They are Python 3 programs (Python is on every host Ansible manages over ``local`` or ``ssh``),
 passed with ``python3 -c`` and fed the same one-line JSON request on stdin as the PowerShell
 scripts, and they answer with the same JSON. Arguments are passed as argument vectors, so no
-shell ever parses a user value.
+shell ever parses a user value. The one sh script, ``DIRECT_RUN``, runs a single docker call
+without starting Python (see PosixDialect.exchange).
 """
 
 from __future__ import annotations
@@ -329,6 +330,20 @@ try:
 except Exception as exc:
     answer({"error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})
 '''
+
+# One plain docker call (no stdin, no environment, no appended lines) needs no Python: xargs
+# turns the NUL-terminated arguments on stdin into docker's argument vector, and this constant
+# sh script adds docker's exit code after its output (xargs itself would fold it into 123), or
+# says that docker is missing. "$0" is the marker that the dialect names after the script; the
+# first argument is the number of arguments, itself included, so that an xargs which split a
+# long line into several commands (BusyBox and GNU xargs both may, -x or not) runs nothing.
+# Starting Python and importing json and subprocess costs more than the docker call, so this
+# makes a no-op task (one docker image inspect) about twice as fast.
+DIRECT_RUN = (
+    '[ "$1" = "$#" ] || { printf "%ssplit\\n" "$0"; exit 0; }; shift; '
+    'command -v docker >/dev/null 2>&1 || { printf "%snot_found\\n" "$0"; exit 0; }; '
+    'docker "$@" </dev/null; printf "%src=%d\\n" "$0" "$?"'
+)
 
 SCRIPTS: dict[str, str] = {
     "run": RUN,

@@ -15,15 +15,29 @@ import difflib
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible.plugins.loader import shell_loader
 
 from ansible_collections.wincontainers.images.plugins.plugin_utils import posix_scripts
-from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect, encode_request
+from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import (
+    DIRECT_COMMAND,
+    DIRECT_MARKER,
+    AnswerError,
+    PosixDialect,
+    encode_request,
+    read_direct_answer,
+)
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, ExecutableNotFound, Host
 from ansible_collections.wincontainers.images.plugins.plugin_utils.docker_cli import json_documents
 
 SCRIPTS = posix_scripts.SCRIPTS
@@ -73,14 +87,23 @@ FAKE_DOCKER = textwrap.dedent(
 )
 
 
-@pytest.fixture
-def fake_bin(tmp_path):
-    directory = tmp_path / "bin"
+def write_fake_bin(directory: Path) -> Path:
     directory.mkdir()
     docker = directory / "docker"
     docker.write_text(FAKE_DOCKER.format(python=sys.executable), encoding="utf-8")
     docker.chmod(0o755)
     return directory
+
+
+@pytest.fixture
+def fake_bin(tmp_path):
+    return write_fake_bin(tmp_path / "bin")
+
+
+@pytest.fixture(scope="module")
+def fake_bin_module(tmp_path_factory):
+    """One fake docker for every example of a hypothesis test (function fixtures are not reset)."""
+    return write_fake_bin(tmp_path_factory.mktemp("direct") / "bin")
 
 
 def run_exec(stdin: bytes, path: str, operation: str = "run") -> subprocess.CompletedProcess:
@@ -368,3 +391,167 @@ def test_the_answer_is_read_by_the_dialect(fake_bin):
     process = run_exec(request, str(fake_bin))
     answer = PosixDialect().read_answer(process.returncode, process.stdout.decode(), process.stderr.decode())
     assert json.loads(answer["results"][0]["stdout"])["argv"] == ["naïve"]
+
+
+# --- the direct path: one plain docker call without Python -----------------------------------
+
+def direct_payload(argv) -> dict:
+    return {"parallel": 1, "calls": [{"exe": "docker", "argv": list(argv)}]}
+
+
+def run_direct(fake_bin, argv, extra_env=None, path=None) -> dict:
+    """One ``run`` request of a single plain call, sent as PosixDialect sends it, read back."""
+    exchange = PosixDialect(sys.executable).exchange("run", direct_payload(argv))
+    assert exchange.command == DIRECT_COMMAND
+    environment = {"PATH": path or "%s:/usr/bin:/bin" % fake_bin, "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/")}
+    environment.update(extra_env or {})
+    process = subprocess.run(["/bin/sh", "-c", exchange.command], input=exchange.stdin, capture_output=True,
+                             env=environment, timeout=60, check=False)
+    return exchange.read(process.returncode, process.stdout.decode("utf-8"), process.stderr.decode("utf-8"))
+
+
+def run_python(fake_bin, argv, extra_env=None) -> dict:
+    """The same request through the Python ``run`` script."""
+    environment = {"PATH": "%s:/usr/bin:/bin" % fake_bin, "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/")}
+    environment.update(extra_env or {})
+    process = subprocess.run(["/bin/sh", "-c", PosixDialect(sys.executable).command("run")],
+                             input=encode_request(direct_payload(argv)), capture_output=True, env=environment,
+                             timeout=60, check=False)
+    return answer_of(process)
+
+
+@pytest.mark.parametrize("call", [
+    {"exe": "docker", "argv": ["image", "inspect", "a"], "stdin": "secret"},
+    {"exe": "docker", "argv": ["login"], "env": {"DOCKER_CONFIG": "/x"}},
+    {"exe": "docker", "argv": ["image", "inspect"], "append_lines_of": 0},
+    {"exe": "tar", "argv": ["-tf", "a.tar"]},
+    {"exe": "docker", "argv": ["image", "inspect", "nul\0inside"]},
+    {"exe": "docker", "argv": ["image", "inspect", "lone \udc80 surrogate"]},
+    {"exe": "docker", "argv": ["image", "inspect"] + ["x" * 1000] * 33},
+])
+def test_only_one_plain_docker_call_goes_direct(call):
+    dialect = PosixDialect("python3")
+    assert dialect.exchange("run", {"parallel": 1, "calls": [call]}).command == dialect.command("run")
+    plain = {"exe": "docker", "argv": ["image", "inspect", "a"]}
+    assert dialect.exchange("run", {"parallel": 1, "calls": [plain, plain]}).command == dialect.command("run")
+    assert dialect.exchange("run", {"parallel": 1, "calls": [plain]}).command == DIRECT_COMMAND
+    assert dialect.exchange("file_info", {"calls": [plain]}).command == dialect.command("file_info")
+
+
+def test_direct_command_is_constant_and_arguments_travel_on_stdin():
+    exchange = PosixDialect("python3").exchange("run", direct_payload(["image", "inspect", "$(id)", "a b"]))
+    assert shlex.split(exchange.command)[:4] == ["xargs", "-0", "-s", "65536"]
+    assert "$(id)" not in exchange.command and "a b" not in exchange.command
+    assert exchange.stdin == b"5\0image\0inspect\0$(id)\0a b\0"
+
+
+def test_direct_argv_arrives_unchanged(fake_bin):
+    [result] = run_direct(fake_bin, TRICKY_ARGV)["results"]
+    assert result["rc"] == 0
+    assert report(result)["argv"] == TRICKY_ARGV
+    # docker reads /dev/null, never the arguments xargs consumed
+    assert report(result)["stdin"] == "" and report(result)["stdin_is_pipe"] is False
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=40),
+                max_size=8))
+def test_direct_argv_round_trips_any_text(fake_bin_module, argv):
+    [result] = run_direct(fake_bin_module, argv)["results"]
+    assert report(result)["argv"] == argv
+
+
+@pytest.mark.parametrize("rc", [0, 1, 2, 125, 126, 127, 255])
+def test_direct_and_python_paths_answer_the_same(fake_bin, tmp_path, rc):
+    output = tmp_path / "stdout.txt"
+    # docker's own output may hold the marker and need not end with a newline
+    output.write_text("[{\"Id\": \"sha256:1\"}]\n%src=9\nnaïve tail" % DIRECT_MARKER, encoding="utf-8")
+    environment = {"WCT_RC": str(rc), "WCT_STDOUT_FILE": str(output)}
+    direct = run_direct(fake_bin, ["image", "inspect", "x"], environment)
+    python = run_python(fake_bin, ["image", "inspect", "x"], environment)
+    assert direct == python
+    assert direct["results"][0]["rc"] == rc
+    assert direct["results"][0]["stdout"] == output.read_text(encoding="utf-8")
+    assert direct["results"][0]["stderr"] == "fake docker stderr\n"
+
+
+def test_direct_path_reports_a_missing_docker(fake_bin, tmp_path):
+    only_xargs = tmp_path / "only-xargs"
+    only_xargs.mkdir()
+    (only_xargs / "xargs").symlink_to(shutil.which("xargs"))
+    answer = run_direct(fake_bin, ["version"], path=str(only_xargs))
+    assert answer["error"]["kind"] == "not_found" and answer["error"]["exe"] == "docker"
+    assert answer["results"] == []
+
+
+@pytest.mark.parametrize("xargs", ["xargs", "busybox xargs"])
+def test_direct_path_runs_nothing_when_xargs_splits_the_line(fake_bin, tmp_path, xargs):
+    # The dialect never sends this much, and xargs's -x does not stop a split: the count does.
+    if xargs.startswith("busybox") and shutil.which("busybox") is None:
+        pytest.fail("busybox is not installed (scripts/bootstrap.sh installs it)")
+    ran = tmp_path / "ran"
+    ran.mkdir()
+    argv = ["image", "inspect"] + ["y" * 1000] * 80
+    stdin = b"".join(argument.encode() + b"\0" for argument in [str(len(argv) + 1)] + argv)
+    command = DIRECT_COMMAND.replace("xargs", xargs, 1)
+    process = subprocess.run(["/bin/sh", "-c", command], input=stdin, capture_output=True, timeout=60, check=False,
+                             env={"PATH": "%s:/usr/bin:/bin" % fake_bin, "WCT_BARRIER_DIR": str(ran), "WCT_BARRIER_N": "1"})
+    assert list(ran.iterdir()) == [], "docker ran"
+    assert process.stdout.decode().count(DIRECT_MARKER + "split") >= 2
+    answer = read_direct_answer(process.returncode, process.stdout.decode(), process.stderr.decode())
+    assert answer["results"] == [] and "split" in answer["error"]["message"]
+
+
+@pytest.mark.parametrize("stdout, stderr", [
+    ("", "sh: 1: xargs: not found\n"),
+    ("[]\n%src=\n" % DIRECT_MARKER, ""),
+    ("[]\n%sbroken\n" % DIRECT_MARKER, ""),
+    ("[]\n", "Killed\n"),
+])
+def test_direct_output_without_a_status_is_no_answer(stdout, stderr):
+    with pytest.raises(AnswerError, match="did not answer as expected"):
+        read_direct_answer(127, stdout, stderr)
+
+
+class LocalShellAction:
+    """What ``Host`` uses of an action plugin, running each exec as the local connection does."""
+
+    def __init__(self, path: str) -> None:
+        self._play_context = SimpleNamespace(remote_addr="127.0.0.1")
+        self._connection = SimpleNamespace(_shell=shell_loader.get("sh"))
+        self.path = path
+        self.commands: list[str] = []
+
+    def _low_level_execute_command(self, cmd, in_data=None):
+        self.commands.append(cmd)
+        process = subprocess.run(["/bin/sh", "-c", cmd], input=in_data, capture_output=True, timeout=60, check=False,
+                                 env={"PATH": self.path, "LANG": "C.UTF-8"})
+        return {"rc": process.returncode, "stdout": process.stdout.decode(), "stderr": process.stderr.decode()}
+
+
+def local_host(path: str) -> tuple[Host, LocalShellAction]:
+    action = LocalShellAction(path)
+    return Host(action, {"inventory_hostname": "linux1", "ansible_python_interpreter": sys.executable}), action
+
+
+def test_host_runs_one_plain_call_directly_and_the_rest_through_python(fake_bin):
+    host, action = local_host("%s:/usr/bin:/bin" % fake_bin)
+    [single] = host.run([Call(("image", "inspect", "a b"))])
+    assert single.rc == 0 and json.loads(single.stdout)["argv"] == ["image", "inspect", "a b"]
+    first, second = host.run([Call(("image", "inspect", "a")), Call(("version",))])
+    assert json.loads(second.stdout)["argv"] == ["version"]
+    [login] = host.run([Call(("login", "--password-stdin"), stdin="pw")])
+    assert json.loads(login.stdout)["stdin"] == "pw"
+    python = PosixDialect(sys.executable).command("run")
+    assert action.commands == [DIRECT_COMMAND, python, python]
+    assert host.execs == 3
+
+
+def test_host_names_itself_when_docker_is_missing_on_the_direct_path(tmp_path):
+    only_xargs = tmp_path / "only-xargs"
+    only_xargs.mkdir()
+    (only_xargs / "xargs").symlink_to(shutil.which("xargs"))
+    host, action = local_host(str(only_xargs))
+    with pytest.raises(ExecutableNotFound, match="^linux1: the docker CLI was not found on the host"):
+        host.run([Call(("image", "inspect", "a"))])
+    assert action.commands == [DIRECT_COMMAND]
