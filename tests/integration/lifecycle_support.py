@@ -1,9 +1,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Helpers of the image lifecycle integration tests (docker_commit, docker_image_remove,
-docker_image_history, docker_image_export, docker_image_load).
+"""Helpers of the image integration tests (docker_image_info, docker_image_tag and the image
+lifecycle modules: docker_commit, docker_image_remove, docker_image_history, docker_image_export,
+docker_image_load).
 
-Everything these tests create is named ``wct3/...`` (images) or ``wct3-...`` (containers) with
+Everything these tests create is named ``wct2/...``, ``wct3/...`` (images) or ``wct3-...`` (containers) with
 a random part, and removed afterwards; images of others (``wctest/busybox:1.0``) are only read
 or used as a parent.
 """
@@ -13,7 +14,9 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import subprocess
+import sys
 import tarfile
 import time
 import uuid
@@ -117,3 +120,18 @@ def image_or_none(docker_client, name: str):
         return docker_client.images.get(name)
     except Exception:  # noqa: BLE001 - docker.errors.ImageNotFound
         return None
+
+
+def path_without_docker(directory: Path) -> str:
+    """A PATH of one directory holding the standard tools (and python3) but no docker."""
+    directory.mkdir()
+    for source in ("/usr/local/bin", "/usr/bin", "/bin"):
+        if not os.path.isdir(source):
+            continue
+        for name in os.listdir(source):
+            if not name.startswith("docker") and not os.path.lexists(directory / name):
+                (directory / name).symlink_to(os.path.join(source, name))
+    (directory / "python3").unlink(missing_ok=True)
+    (directory / "python3").symlink_to(sys.executable)
+    assert shutil.which("docker", path=str(directory)) is None and shutil.which("sleep", path=str(directory))
+    return str(directory)

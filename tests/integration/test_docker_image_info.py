@@ -7,16 +7,21 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import shutil
-import sys
 import tarfile
 import uuid
-from pathlib import Path
 
 import pytest
 
-from lifecycle_support import BASE_IMAGE, ensure_base_image, exec_count, image_or_none, own_image, remove_images, unique
+from lifecycle_support import (
+    BASE_IMAGE,
+    ensure_base_image,
+    exec_count,
+    image_or_none,
+    own_image,
+    path_without_docker,
+    remove_images,
+    unique,
+)
 
 PREFIX = "wct2/info-"
 MODULE = "wincontainers.images.docker_image_info"
@@ -68,21 +73,6 @@ def image_with_os_version(docker_client, reference: str, os_version: str):
             [{"Config": config_name, "RepoTags": [reference], "Layers": ["layer/layer.tar"]}]).encode("utf-8"))
     docker_client.images.load(saved.getvalue())
     return docker_client.images.get(reference)
-
-
-def path_without_docker(directory: Path) -> str:
-    """A PATH of one directory holding the standard tools (and python3) but no docker."""
-    directory.mkdir()
-    for source in ("/usr/local/bin", "/usr/bin", "/bin"):
-        if not os.path.isdir(source):
-            continue
-        for name in os.listdir(source):
-            if not name.startswith("docker") and not os.path.lexists(directory / name):
-                (directory / name).symlink_to(os.path.join(source, name))
-    (directory / "python3").unlink(missing_ok=True)
-    (directory / "python3").symlink_to(sys.executable)
-    assert shutil.which("docker", path=str(directory)) is None and shutil.which("sleep", path=str(directory))
-    return str(directory)
 
 
 def assert_same_image(found, image):

@@ -7,13 +7,20 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import sys
 import tempfile
-from pathlib import Path
 
 import pytest
 
-from lifecycle_support import BASE_IMAGE, ensure_base_image, exec_count, image_or_none, own_image, remove_images, unique
+from lifecycle_support import (
+    BASE_IMAGE,
+    ensure_base_image,
+    exec_count,
+    image_or_none,
+    own_image,
+    path_without_docker,
+    remove_images,
+    unique,
+)
 
 PREFIX = "wct2/tag-"
 MODULE = "wincontainers.images.docker_image_tag"
@@ -38,21 +45,6 @@ def tag(task, name, repository, **extra):
 def tags_under(docker_client, prefix):
     """Every tag of the engine that starts with ``prefix``, with the image it names."""
     return {name: image.id for image in docker_client.images.list() for name in image.tags if name.startswith(prefix)}
-
-
-def path_without_docker(directory: Path) -> str:
-    """A PATH of one directory holding the standard tools (and python3) but no docker."""
-    directory.mkdir()
-    for source in ("/usr/local/bin", "/usr/bin", "/bin"):
-        if not os.path.isdir(source):
-            continue
-        for name in os.listdir(source):
-            if not name.startswith("docker") and not os.path.lexists(directory / name):
-                (directory / name).symlink_to(os.path.join(source, name))
-    (directory / "python3").unlink(missing_ok=True)
-    (directory / "python3").symlink_to(sys.executable)
-    assert shutil.which("docker", path=str(directory)) is None and shutil.which("sleep", path=str(directory))
-    return str(directory)
 
 
 def test_check_mode_then_tag_then_nothing_to_do(run_playbook, docker_client, repo):
