@@ -14,6 +14,8 @@ Fixtures:
   (so a login persists between them, and never touches ~/.docker).
 * ``unique_repo`` (function): a fresh repository name ``wctest/it-<hex>``; local images
   carrying it are removed after the test.
+* ``repo`` (function): a fresh repository name under the test module's ``PREFIX``, with the
+  base image present (``lifecycle_support``); its images are removed after the test.
 
 Helpers: ``from wc_harness import assert_recap, PlaybookRun``.
 """
@@ -98,6 +100,18 @@ def run_playbook(engine, collections_path, tmp_path):
         )
 
     return _run
+
+
+@pytest.fixture
+def repo(request, docker_client, engine):
+    """A fresh repository name under the test module's ``PREFIX``, with the base image present;
+    its local images are removed afterwards."""
+    from lifecycle_support import ensure_base_image, remove_images, unique
+
+    ensure_base_image(docker_client, engine)
+    name = request.module.PREFIX + unique("x")[2:]
+    yield name
+    remove_images(docker_client, name)
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ import yaml
 
 from lifecycle_support import (
     BASE_IMAGE,
-    ensure_base_image,
     exec_count,
     image_or_none,
     large_image,
@@ -37,14 +36,6 @@ from lifecycle_support import (
 HERE = Path(__file__).resolve().parent
 PREFIX = "wct3/archive-"
 LARGE_MB = 200
-
-
-@pytest.fixture
-def repo(docker_client, engine):
-    ensure_base_image(docker_client, engine)
-    name = PREFIX + unique("x")[2:]
-    yield name
-    remove_images(docker_client, name)
 
 
 @pytest.fixture(scope="module")

@@ -6,19 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
-
-from lifecycle_support import ensure_base_image, exec_count, own_image, remove_images, unique
+from lifecycle_support import exec_count, own_image
 
 PREFIX = "wct3/history-"
-
-
-@pytest.fixture
-def repo(docker_client, engine):
-    ensure_base_image(docker_client, engine)
-    name = PREFIX + unique("x")[2:]
-    yield name
-    remove_images(docker_client, name)
 
 
 def test_history_matches_the_engine(run_playbook, docker_client, repo):

@@ -10,16 +10,12 @@ import json
 import tarfile
 import uuid
 
-import pytest
-
 from lifecycle_support import (
     BASE_IMAGE,
-    ensure_base_image,
     exec_count,
     image_or_none,
     own_image,
     path_without_docker,
-    remove_images,
     unique,
 )
 
@@ -27,14 +23,6 @@ PREFIX = "wct2/info-"
 MODULE = "wincontainers.images.docker_image_info"
 WINDOWS_BUILD = "10.0.20348.2849"
 NO_DOCKER_CLI = "localhost: the docker CLI was not found on the host (looked on PATH); install Docker or add it to PATH"
-
-
-@pytest.fixture
-def repo(docker_client, engine):
-    ensure_base_image(docker_client, engine)
-    name = PREFIX + unique("x")[2:]
-    yield name
-    remove_images(docker_client, name)
 
 
 def info(task, name=None, **keywords):

@@ -4,19 +4,9 @@
 
 from __future__ import annotations
 
-import pytest
-
-from lifecycle_support import ensure_base_image, exec_count, image_or_none, own_image, remove_images, unique
+from lifecycle_support import exec_count, image_or_none, own_image
 
 PREFIX = "wct3/rm-"
-
-
-@pytest.fixture
-def repo(docker_client, engine):
-    ensure_base_image(docker_client, engine)
-    name = PREFIX + unique("x")[2:]
-    yield name
-    remove_images(docker_client, name)
 
 
 def remove(name, task="remove", **extra):

@@ -9,30 +9,17 @@ import shutil
 import socket
 import tempfile
 
-import pytest
-
 from lifecycle_support import (
     BASE_IMAGE,
-    ensure_base_image,
     exec_count,
     image_or_none,
     own_image,
     path_without_docker,
-    remove_images,
-    unique,
 )
 
 PREFIX = "wct2/tag-"
 MODULE = "wincontainers.images.docker_image_tag"
 NO_DOCKER_CLI = "localhost: the docker CLI was not found on the host (looked on PATH); install Docker or add it to PATH"
-
-
-@pytest.fixture
-def repo(docker_client, engine):
-    ensure_base_image(docker_client, engine)
-    name = PREFIX + unique("x")[2:]
-    yield name
-    remove_images(docker_client, name)
 
 
 def tag(task, name, repository, **extra):
