@@ -7,8 +7,9 @@
 #      "apt-get update" runs only when a package is missing.
 #   2. A Python >= 3.12 (ansible-core 2.21 needs it): $WC_PYTHON, then
 #      /root/.pyenv/versions/3.12*/bin/python, then python3.12 / python3.13 / python3 on PATH.
-#   3. .venv in the repository root, with requirements-dev.txt installed; skipped when
-#      .venv/.requirements.sha256 records the same requirements hash and Python.
+#   3. .venv in the repository root, with requirements-dev.txt installed, and .venv-oldest with
+#      requirements-oldest.txt (the oldest ansible-core that meta/runtime.yml claims); each is
+#      skipped when its .requirements.sha256 records the same requirements hash and Python.
 #
 # Environment: WC_SKIP_APT=1 skips step 1 (e.g. when not root); WC_PYTHON=/path/python
 # forces the interpreter.
@@ -17,8 +18,7 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${REPO_ROOT}/.venv"
-REQ="${REPO_ROOT}/requirements-dev.txt"
-STAMP="${VENV}/.requirements.sha256"
+OLDEST_VENV="${REPO_ROOT}/.venv-oldest"
 LOG_DIR="${REPO_ROOT}/tests/output/bootstrap"
 
 APT_PACKAGES=(
@@ -99,29 +99,34 @@ Install one (e.g. 'pyenv install 3.12' or the python3.12 package) or set WC_PYTH
 
 # --- 3. virtual environment -----------------------------------------------------------------
 
-setup_venv() {
-    local py want have
-    [[ -f "$REQ" ]] || die "missing ${REQ}"
-    if [[ -x "${VENV}/bin/python" ]] && python_ok "${VENV}/bin/python"; then
-        py="${VENV}/bin/python"
+setup_venv() {  # setup_venv VENV REQUIREMENTS: create VENV, install REQUIREMENTS into it
+    local venv="$1" req="$2" py want have stamp="${1}/.requirements.sha256" name
+    name="$(basename "$venv")"
+    [[ -f "$req" ]] || die "missing ${req}"
+    if [[ -x "${venv}/bin/python" ]] && python_ok "${venv}/bin/python"; then
+        py="${venv}/bin/python"
     else
         py="$(find_python)"
-        [[ -e "$VENV" ]] && { log "replacing unusable ${VENV}"; rm -rf "$VENV"; }
-        log "creating ${VENV} with ${py} ($("$py" -V 2>&1))"
-        run_logged venv "$py" -m venv "$VENV"
-        py="${VENV}/bin/python"
+        [[ -e "$venv" ]] && { log "replacing unusable ${venv}"; rm -rf "$venv"; }
+        log "creating ${venv} with ${py} ($("$py" -V 2>&1))"
+        run_logged "venv${name#.venv}" "$py" -m venv "$venv"
+        py="${venv}/bin/python"
     fi
-    want="$(cat "$REQ" <("$py" -c 'import sys; print(sys.version)') | sha256sum | cut -d' ' -f1)"
-    have="$(cat "$STAMP" 2>/dev/null || true)"
+    # requirements-test.txt is included (-r) by both requirements files
+    want="$(cat "$req" "${REPO_ROOT}/requirements-test.txt" <("$py" -c 'import sys; print(sys.version)') |
+        sha256sum | cut -d' ' -f1)"
+    have="$(cat "$stamp" 2>/dev/null || true)"
     if [[ "$want" == "$have" ]]; then
         return 0
     fi
-    log "installing requirements-dev.txt into ${VENV} (takes a minute on a fresh machine)"
-    run_logged pip-install "$py" -m pip install --disable-pip-version-check -q -r "$REQ"
-    run_logged pip-check "$py" -m pip check
-    echo "$want" >"$STAMP"
+    log "installing $(basename "$req") into ${venv} (takes a minute on a fresh machine)"
+    run_logged "pip-install${name#.venv}" "$py" -m pip install --disable-pip-version-check -q -r "$req"
+    run_logged "pip-check${name#.venv}" "$py" -m pip check
+    echo "$want" >"$stamp"
 }
 
 install_apt_packages
-setup_venv
-log "ok ($("${VENV}/bin/python" -V 2>&1), $("${VENV}/bin/ansible" --version 2>/dev/null | head -n1))"
+setup_venv "$VENV" "${REPO_ROOT}/requirements-dev.txt"
+setup_venv "$OLDEST_VENV" "${REPO_ROOT}/requirements-oldest.txt"
+log "ok ($("${VENV}/bin/python" -V 2>&1), $("${VENV}/bin/ansible" --version 2>/dev/null | head -n1);" \
+    "$(basename "$OLDEST_VENV"): $("${OLDEST_VENV}/bin/ansible" --version 2>/dev/null | head -n1))"

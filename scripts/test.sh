@@ -11,7 +11,9 @@
 #                                    directory; exported as WC_COLLECTIONS_PATH
 #   5. scripts/sanity.sh             ansible-test sanity on the installed collection
 #      ansible-lint                  production profile, against the installed collection
-#   6. pytest tests/unit, tests/contract, tests/integration
+#   6. pytest tests/unit, tests/contract, tests/integration; then tests/unit, tests/contract and
+#      the docker_image_info/_tag integration tests again on the oldest ansible-core that
+#      meta/runtime.yml claims (.venv-oldest)
 #   7. (results of the background phases)
 #   8. molecule                      every scenario in extensions/molecule (windows* scenarios
 #                                    only when WINRM_HOST is set)
@@ -24,7 +26,7 @@
 #
 # Environment:
 #   WC_TEST_ONLY="unit integration"   run only these test phases (unit contract integration
-#                                     sanity lint molecule)
+#                                     oldest sanity lint molecule)
 #   WC_LARGE_IMAGE=1                  also build wctest/large:1.0 (~300 MB, interrupted pulls)
 #   WC_KEEP_ENGINE=1                  leave the engine running at exit even if started here
 #   WC_KEEP_TMP=1                     keep the temporary collection directory
@@ -224,17 +226,17 @@ has_test_files() {
     [[ -n "$(find "$1" \( -name 'test_*.py' -o -name '*_test.py' \) -print -quit 2>/dev/null)" ]]
 }
 
-pytest_suite() {  # pytest_suite DIR
-    local dir="$1" name rc=0
-    name="$(basename "$dir")"
-    "${VENV_BIN}/python" -m pytest "$dir" -p no:cacheprovider -ra \
+pytest_suite() {  # pytest_suite NAME VENV_BIN PATH...: pytest of PATH... (a directory: a whole suite)
+    local name="$1" venv_bin="$2" rc=0
+    shift 2
+    "${venv_bin}/python" -m pytest "$@" -p no:cacheprovider -ra \
         --junitxml="${OUT}/junit-${name}.xml" || rc=$?
     if ((rc == 5)); then
-        if has_test_files "$dir"; then
-            echo "pytest collected no tests from ${dir}, which has test files: failing" >&2
+        if has_test_files "$1"; then
+            echo "pytest collected no tests from $*, which has test files: failing" >&2
             return 5
         fi
-        echo "no tests in ${dir} yet (pytest exit 5): nothing to run" >&2
+        echo "no tests in $* yet (pytest exit 5): nothing to run" >&2
         return 0
     fi
     return "$rc"
@@ -248,8 +250,22 @@ for suite in unit contract integration; do
         skip_step "pytest tests/${suite}" "tests/${suite} does not exist yet"
         continue
     fi
-    test_step "pytest tests/${suite}" pytest_suite "tests/${suite}"
+    test_step "pytest tests/${suite}" pytest_suite "$suite" "$VENV_BIN" "tests/${suite}"
 done
+
+# The oldest claimed ansible-core: the unit tests, the contract tests that drive its own winrm,
+# psrp and ssh plugins (they wrap and pass commands differently from the newest), and the
+# integration tests of the two foundation modules over its local connection.
+OLDEST_BIN="${REPO_ROOT}/.venv-oldest/bin"
+if wanted oldest; then
+    oldest="ansible-core $("${OLDEST_BIN}/python" -c 'from ansible.release import __version__; print(__version__)')"
+    for suite in unit contract; do
+        test_step "pytest tests/${suite} (${oldest})" pytest_suite "${suite}-oldest" "$OLDEST_BIN" "tests/${suite}"
+    done
+    test_step "pytest tests/integration, docker_image_info and _tag (${oldest})" \
+        pytest_suite integration-oldest "$OLDEST_BIN" \
+        tests/integration/test_docker_image_info.py tests/integration/test_docker_image_tag.py
+fi
 
 # --- 7. results of the background phases ------------------------------------------------------
 bg_finish

@@ -19,10 +19,11 @@ from typing import Any
 from ansible_collections.wincontainers.images.plugins.plugin_utils import posix_scripts, powershell_scripts
 from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_args import join_arguments
 
-# The command ansible-core's own PowerShell shell plugin builds; the winrm connection sends a
-# command containing " -EncodedCommand " as it is, and psrp runs the decoded script in its
-# runspace instead of starting a process. What it encodes is always the same small bootstrap.
-POWERSHELL_PREFIX = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand "
+# The command ansible-core's own PowerShell shell plugin builds, to the letter: psrp runs the
+# decoded script in its runspace instead of starting a process only when the command starts
+# exactly so (ansible-core 2.16 compares the text), and winrm (2.21) sends a command
+# containing " -EncodedCommand " as it is. What it encodes is always the same small bootstrap.
+POWERSHELL_PREFIX = "PowerShell -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand "
 WINDOWS_COMMAND = POWERSHELL_PREFIX + base64.b64encode(powershell_scripts.BOOTSTRAP.encode("utf-16-le")).decode("ascii")
 WINDOWS_SHELL_FAMILIES = frozenset(("powershell", "cmd"))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 # Runs the script of the first input line with the remaining lines as its input. A failure to
 # even start the script is answered in the same JSON form as the scripts' own errors.
 BOOTSTRAP = (
-    r"$ErrorActionPreference = 'Stop'; $lines = @($input); "
+    r"$ErrorActionPreference = 'Stop'; $lines = @((@($input) -join [char]10) -split '\r?\n'); "
     r"try { $script = [ScriptBlock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($lines[0]))) } "
     r"""catch { Write-Output ('{"results":[],"error":{"kind":"exception","message":"bootstrap: ' + """
     r"""($_.Exception.Message -replace '[^ -~]', '?' -replace '[\\"]', "'") + '"}}'); exit 1 }; """

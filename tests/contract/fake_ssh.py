@@ -7,7 +7,7 @@ harness writes a small wrapper script that starts this file with the test's Pyth
 it would run OpenSSH's client: ``ssh [options...] HOST COMMAND`` with the exec's ``in_data`` on
 stdin. On a Windows host sshd hands COMMAND to the default shell (cmd.exe, or powershell.exe
 when the host is set up so; the harness runs both ``ansible_shell_type`` values), so COMMAND is
-the full ``powershell.exe ... -EncodedCommand ...`` line. This program gives it and stdin to the
+the full ``PowerShell ... -EncodedCommand ...`` line. This program gives it and stdin to the
 fake host named by ``WC_FAKE_WINDOWS_HOST`` and writes the answer back with the exit code.
 
 Exit code 255 means "ssh itself failed" to ansible; it is used when the harness is broken (no

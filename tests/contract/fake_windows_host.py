@@ -10,9 +10,12 @@ script, and the stdin bytes or pipeline input lines) and send back what it answe
 What the fake host checks, strictly (a violation is a *harness error*: it is written to
 ``errors.jsonl`` and the test fails even if the task was expected to fail):
 
-* the command line is ``powershell.exe -NoProfile -NonInteractive -ExecutionPolicy
-  Unrestricted -EncodedCommand <base64 UTF-16LE>``, at most 8,191 characters (cmd.exe's limit,
-  which WinRS and Windows OpenSSH's default shell impose);
+* the command line is ``PowerShell -NoProfile -NonInteractive -ExecutionPolicy Unrestricted
+  -EncodedCommand <base64 UTF-16LE>``, at most 8,191 characters (cmd.exe's limit, which WinRS
+  and Windows OpenSSH's default shell impose). Older ansible-core transports wrap it as Windows
+  then runs it: ``ssh`` puts ``chcp.com 65001`` in front, and ``winrm`` and ``ssh`` encode the
+  whole command again as a PowerShell script, whose powershell.exe starts the inner command
+  as a native process that inherits its stdin; ``collection_command`` records the inner one;
 * the encoded script is exactly ``powershell_scripts.BOOTSTRAP`` (then the first input line is
   the base64 of the script to run) or exactly one of ``powershell_scripts.SCRIPTS``; the
   scripts are imported from the collection under test;
@@ -55,7 +58,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 RECORDED = HERE / "recorded"
 
-POWERSHELL_PREFIX = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand "
+POWERSHELL_PREFIX = "PowerShell -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand "
+# What ansible-core's ssh plugin (2.16) runs first on a Windows host, per shell type.
+CHCP_PREFIXES = ("chcp.com 65001 > $null ; ", "chcp.com 65001 >nul 2>&1 && ")
 CMD_EXE_LIMIT = 8191  # characters cmd.exe accepts on a command line (WinRS and OpenSSH run cmd.exe)
 CREATE_PROCESS_LIMIT = 32767  # characters of lpCommandLine, terminating NUL included
 DOCKER_PATH = r"C:\Program Files\Docker\docker.exe"
@@ -66,7 +71,7 @@ KNOWN_EXECUTABLES = {"docker": DOCKER_PATH, "tar": TAR_PATH}
 # collection changes, read its diff, make the emulation behave like the new text, then put the
 # new hash here (the error message prints it).
 EMULATED_SCRIPTS = {
-    "BOOTSTRAP": "aea068b0ea42447e6e1c6122bc1025ea4cdbc5105fb179ebe4d288842d37e7a6",
+    "BOOTSTRAP": "cbc92e0787371021209f76092c3af2c613b8b3512ed2d5b5bfc162ea68d15de5",
     "run": "a6a7342b1261d6eead355a4e017f1997a0447680202a9592cd2d41401a62cd5a",
     "docker_config": "8ae82d16645e262e00325d83e5e392e46c202af5789b1dcbe3e3d92fbdf6fb0d",
 }
@@ -161,6 +166,25 @@ def split_windows_command_line(command_line: str) -> list[str]:
         current.append("\\" * backslashes)
         arguments.append("".join(current))
     return arguments
+
+
+def decode_command(command: str) -> str:
+    """The script of a ``PowerShell ... -EncodedCommand`` line, which must be exactly that."""
+    if not re.fullmatch(r"[A-Za-z0-9 .+/=-]*", command):
+        bad = sorted(set(re.sub(r"[A-Za-z0-9 .+/=-]", "", command)))
+        raise FakeHostError(
+            "the command line holds characters that cmd.exe interprets or that need quoting "
+            "(%s); WinRS and Windows OpenSSH run it through cmd.exe" % "".join(bad)
+        )
+    if not command.startswith(POWERSHELL_PREFIX):
+        raise FakeHostError("the command line does not start with %r: %r" % (POWERSHELL_PREFIX, command[:200]))
+    encoded = command[len(POWERSHELL_PREFIX):]
+    if not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", encoded):
+        raise FakeHostError("-EncodedCommand is not followed by exactly one base64 argument: %r" % encoded[:200])
+    try:
+        return base64.b64decode(encoded, validate=True).decode("utf-16-le")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise FakeHostError("the -EncodedCommand argument is not base64 of UTF-16LE text: %s" % exc) from exc
 
 
 def utf16_length(text: str) -> int:
@@ -591,6 +615,7 @@ class FakeWindowsHost:
             "variant": variant or os.environ.get("WC_FAKE_TRANSPORT_VARIANT") or transport,
             "command": command,
             "command_length": None if command is None else utf16_length(command),
+            "collection_command": None,
             "stdin_bytes": None if stdin is None else len(stdin),
             "processes": [],
         }
@@ -624,21 +649,9 @@ class FakeWindowsHost:
                     "the command line has %d characters; cmd.exe refuses more than %d "
                     "('The command line is too long.')" % (utf16_length(command), CMD_EXE_LIMIT)
                 )
-            if not re.fullmatch(r"[A-Za-z0-9 .+/=-]*", command):
-                bad = sorted(set(re.sub(r"[A-Za-z0-9 .+/=-]", "", command)))
-                raise FakeHostError(
-                    "the command line holds characters that cmd.exe interprets or that need quoting "
-                    "(%s); WinRS and Windows OpenSSH run it through cmd.exe" % "".join(bad)
-                )
-            if not command.startswith(POWERSHELL_PREFIX):
-                raise FakeHostError("the command line does not start with %r: %r" % (POWERSHELL_PREFIX, command[:200]))
-            encoded = command[len(POWERSHELL_PREFIX):]
-            if not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", encoded):
-                raise FakeHostError("-EncodedCommand is not followed by exactly one base64 argument: %r" % encoded[:200])
-            try:
-                script = base64.b64decode(encoded, validate=True).decode("utf-16-le")
-            except (binascii.Error, UnicodeDecodeError) as exc:
-                raise FakeHostError("the -EncodedCommand argument is not base64 of UTF-16LE text: %s" % exc) from exc
+            command = self._collection_command(command)
+            record["collection_command"] = command
+            script = decode_command(command)
         if script is None:
             raise FakeHostError("the transport gave neither a command line nor a script")
         if input_lines is None:
@@ -680,6 +693,21 @@ class FakeWindowsHost:
         return HostAnswer(0, output, stderr)
 
     @staticmethod
+    def _collection_command(command: str) -> str:
+        """The command line the collection built, inside what the transport wrapped around it."""
+        for prefix in CHCP_PREFIXES:
+            if command.startswith(prefix):
+                command = command[len(prefix):]
+                break
+        outer = decode_command(command)
+        if outer.startswith(POWERSHELL_PREFIX) and "\n" not in outer:
+            # The outer powershell.exe's whole script is the collection's command: it runs it as a
+            # native command, which inherits the outer process's stdin.
+            decode_command(outer)
+            return outer
+        return command
+
+    @staticmethod
     def _identify(script: str, scripts: Mapping[str, str], what: str) -> str:
         for name, text in scripts.items():
             if script == text:
@@ -703,8 +731,13 @@ class FakeWindowsHost:
             )
 
     def _bootstrap(self, lines: list[str], scripts: Mapping[str, str]) -> tuple[str | HostAnswer, list[str]]:
-        """BOOTSTRAP: run the script whose base64 (UTF-8) is the first line, on the other lines."""
+        """BOOTSTRAP: run the script whose base64 (UTF-8) is the first line, on the other lines.
+
+        The input objects are joined and split into lines again: psrp in ansible-core 2.16
+        gives all of stdin as one string.
+        """
         self._check_emulated("BOOTSTRAP", scripts["BOOTSTRAP"])
+        lines = re.split(r"\r?\n", "\n".join(lines))
         try:
             if not lines:
                 raise ValueError('Exception calling "FromBase64String" with "1" argument(s): "Value cannot be null."')

@@ -144,7 +144,7 @@ def test_decoded_script_is_a_constant_script(info_play: tuple[ContractHost, Play
         assert scripts[exchange.script_name]  # the fake host matched it exactly
         if host.transport == "psrp":
             continue
-        command = exchange.raw["command"]
+        command = exchange.raw["collection_command"]
         assert command.startswith(POWERSHELL_PREFIX)
         decoded = base64.b64decode(command[len(POWERSHELL_PREFIX):]).decode("utf-16-le")
         assert decoded in scripts.values()

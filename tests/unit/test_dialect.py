@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible.plugins.loader import shell_loader
+from ansible.plugins.shell import powershell as powershell_shell
 
 from ansible_collections.wincontainers.images.plugins.plugin_utils import posix_scripts, powershell_scripts
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import (
@@ -23,7 +24,7 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect impor
     encode_request,
 )
 
-EXACT_PREFIX = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand "
+EXACT_PREFIX = "PowerShell -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand "
 
 
 # --- dialect_for --------------------------------------------------------------------------
@@ -73,8 +74,10 @@ def test_unknown_shells_are_posix(shell):
 
 # --- commands -----------------------------------------------------------------------------
 
-def test_powershell_prefix_is_exact():
+def test_powershell_prefix_is_exact_and_the_one_ansible_core_builds():
+    # psrp in ansible-core 2.16 runs a command in its runspace only when it starts exactly so.
     assert POWERSHELL_PREFIX == EXACT_PREFIX
+    assert POWERSHELL_PREFIX == " ".join(powershell_shell._common_args + ["-EncodedCommand", ""])
 
 
 @pytest.mark.parametrize("operation", sorted(powershell_scripts.SCRIPTS))
