@@ -7,6 +7,8 @@ All variants run in one go on the same local engine through the ``local`` connec
 - community.docker: the same 100 tasks with ``community.docker.docker_image_tag`` / ``_info``
   (from the ``ansible`` package, installed in a virtualenv of its own);
 - debug: 100 ``ansible.builtin.debug`` tasks (Ansible's own per-task overhead);
+- raw task: 100 ``ansible.builtin.raw`` tasks running ``docker image inspect`` (the least any
+  task that runs one docker call on the host can cost);
 - raw: 100 ``docker image inspect`` calls from Python (one docker call).
 
 Each playbook's time minus the time of the same playbook with no tasks, divided by the number
@@ -104,6 +106,7 @@ def main() -> None:
     community = [{"community.docker.docker_image_tag": {"name": image, "repository": [tag_target]}}] * options.tasks
     community += [{"community.docker.docker_image_info": {"name": [image]}}] * options.tasks
     debug = [{"ansible.builtin.debug": {"msg": "noop"}}] * (2 * options.tasks)
+    raw_task = [{"ansible.builtin.raw": "docker image inspect %s" % image, "changed_when": False}] * (2 * options.tasks)
 
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ["WC_COLLECTIONS_PATH"], ANSIBLE_NOCOLOR="1")
     community_env = dict(os.environ, ANSIBLE_NOCOLOR="1")
@@ -116,6 +119,7 @@ def main() -> None:
         "ours": per_task(our_playbook, ours, sys.executable, env, options.repeat),
         "community.docker": per_task(their_playbook, community, their_python, community_env, options.repeat),
         "debug": per_task(our_playbook, debug, sys.executable, env, options.repeat),
+        "raw task": per_task(our_playbook, raw_task, sys.executable, env, options.repeat),
         "raw docker call": raw_docker_per_call(image, 2 * options.tasks),
     }
     subprocess.run(["docker", "image", "rm", tag_target], check=True, stdout=subprocess.DEVNULL)
@@ -125,6 +129,7 @@ def main() -> None:
     floor = figures["debug"] + figures["raw docker call"]
     print("ours / community.docker     = %.3f  (target <= 0.100)" % (figures["ours"] / figures["community.docker"]))
     print("ours / (debug + raw docker) = %.2f   (target <= 3.00)" % (figures["ours"] / floor))
+    print("ours / raw task             = %.2f" % (figures["ours"] / figures["raw task"]))
 
 
 if __name__ == "__main__":
