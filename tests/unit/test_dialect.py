@@ -112,6 +112,16 @@ def test_posix_command_is_the_constant_script(operation):
     assert dialect.stdin(operation, payload) == encode_request(payload)
 
 
+def test_windows_exchange_is_always_the_bootstrap_with_the_script_on_stdin():
+    # The direct path is POSIX only: one plain docker call goes through the bootstrap as well.
+    dialect = WindowsDialect()
+    payload = {"parallel": 1, "calls": [dialect.call_request("docker", ["image", "inspect", "a"])]}
+    exchange = dialect.exchange("run", payload)
+    assert exchange.command == dialect.command("run")
+    assert exchange.stdin == dialect.stdin("run", payload)
+    assert exchange.read == dialect.read_answer
+
+
 def test_call_requests():
     assert WindowsDialect().call_request("docker", ["image", "tag", "a b"]) == {
         "exe": "docker", "cmdline": 'image tag "a b"'}
