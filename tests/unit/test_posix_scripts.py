@@ -4,14 +4,14 @@ really runs programs as asked.
 
 ``run`` is executed the way a Linux host executes it: the dialect's own command line through
 ``/bin/sh -c``, its request on stdin, with a fake ``docker`` on PATH that reports what it got.
-Goldens live in ``tests/unit/golden/<name>.py.txt``; after an intended change, rewrite them with
+Goldens live in ``tests/unit/golden/<name>.py.txt`` (and ``direct_run.sh.txt``); after an
+intended change, rewrite them with
 
     WC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/unit/test_posix_scripts.py
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import shlex
@@ -38,13 +38,10 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect impor
     read_direct_answer,
 )
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, ExecutableNotFound, Host
+from golden_copies import GoldenCopies  # tests/unit is on sys.path (no __init__.py)
 from ansible_collections.wincontainers.images.plugins.plugin_utils.docker_cli import json_documents
 
 SCRIPTS = posix_scripts.SCRIPTS
-GOLDEN_DIR = Path(__file__).parent / "golden"
-GOLDEN_SUFFIX = ".py.txt"
-UPDATE_ENV = "WC_UPDATE_GOLDEN"
-REGENERATE = "%s=1 .venv/bin/python -m pytest tests/unit/test_posix_scripts.py" % UPDATE_ENV
 # Linux refuses a single argument longer than MAX_ARG_STRLEN (32 pages): the whole command is
 # one argument of the remote shell.
 MAX_ARG_STRLEN = 131072
@@ -161,36 +158,18 @@ def test_scripts_are_module_level_constants():
         assert any(script is value for value in constants), name
 
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN_DIR / (name + GOLDEN_SUFFIX)
-    if os.environ.get(UPDATE_ENV) == "1":
-        GOLDEN_DIR.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        return
-    if not path.exists():
-        pytest.fail("golden file %s is missing; write it with: %s" % (path, REGENERATE))
-    with open(path, encoding="utf-8", newline="") as handle:
-        golden = handle.read()
-    if golden != text:
-        diff = "".join(difflib.unified_diff(
-            golden.splitlines(True), text.splitlines(True), str(path), "%s (current)" % name))
-        pytest.fail("%s differs from its golden copy; if the change is intended: %s\n%s" % (name, REGENERATE, diff))
+GOLDEN = GoldenCopies(
+    {**{name + ".py.txt": text for name, text in SCRIPTS.items()}, "direct_run.sh.txt": posix_scripts.DIRECT_RUN},
+    (".py.txt", ".sh.txt"), "test_posix_scripts.py")
 
 
-@pytest.mark.parametrize("name", sorted(SCRIPTS))
-def test_script_matches_its_golden_copy(name):
-    check_golden(name, SCRIPTS[name])
+@pytest.mark.parametrize("file_name", sorted(GOLDEN.texts))
+def test_script_matches_its_golden_copy(file_name):
+    GOLDEN.check(file_name)
 
 
 def test_no_stale_golden_files():
-    def stale():
-        return sorted(p for p in GOLDEN_DIR.glob("*" + GOLDEN_SUFFIX) if p.name[: -len(GOLDEN_SUFFIX)] not in SCRIPTS)
-
-    if os.environ.get(UPDATE_ENV) == "1":
-        for path in stale():
-            path.unlink()
-    assert [p.name for p in stale()] == [], "golden files of scripts that no longer exist: %s" % REGENERATE
+    GOLDEN.check_none_stale()
 
 
 # --- run: arguments, stdin, environment, exit codes ------------------------------------------

@@ -12,9 +12,6 @@ and review the diff.
 from __future__ import annotations
 
 import base64
-import difflib
-import os
-from pathlib import Path
 
 import pytest
 import tree_sitter
@@ -26,13 +23,10 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect impor
     WindowsDialect,
     encode_request,
 )
+from golden_copies import GoldenCopies  # tests/unit is on sys.path (no __init__.py)
 
 SCRIPTS = powershell_scripts.SCRIPTS
 BOOTSTRAP = powershell_scripts.BOOTSTRAP
-GOLDEN_DIR = Path(__file__).parent / "golden"
-GOLDEN_SUFFIX = ".ps1"
-UPDATE_ENV = "WC_UPDATE_GOLDEN"
-REGENERATE = "%s=1 .venv/bin/python -m pytest tests/unit/test_powershell_scripts.py" % UPDATE_ENV
 CMD_EXE_LIMIT = 8191
 
 # Every PowerShell text of the module: the scripts, the fragments they are built from
@@ -221,33 +215,13 @@ def test_unknown_operation_is_refused():
 
 # --- goldens ------------------------------------------------------------------------------
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN_DIR / (name + GOLDEN_SUFFIX)
-    if os.environ.get(UPDATE_ENV) == "1":
-        GOLDEN_DIR.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        return
-    if not path.exists():
-        pytest.fail("golden file %s is missing; write it with: %s" % (path, REGENERATE))
-    with open(path, encoding="utf-8", newline="") as handle:
-        golden = handle.read()
-    if golden != text:
-        diff = "".join(difflib.unified_diff(
-            golden.splitlines(True), text.splitlines(True), str(path), "%s (current)" % name))
-        pytest.fail("%s differs from its golden copy; if the change is intended: %s\n%s" % (name, REGENERATE, diff))
+GOLDEN = GoldenCopies({name + ".ps1": text for name, text in ALL_TEXTS.items()}, (".ps1",), "test_powershell_scripts.py")
 
 
-@pytest.mark.parametrize("name", sorted(ALL_TEXTS))
-def test_script_matches_its_golden_copy(name):
-    check_golden(name, ALL_TEXTS[name])
+@pytest.mark.parametrize("file_name", sorted(GOLDEN.texts))
+def test_script_matches_its_golden_copy(file_name):
+    GOLDEN.check(file_name)
 
 
 def test_no_stale_golden_files():
-    if os.environ.get(UPDATE_ENV) == "1":
-        for path in GOLDEN_DIR.glob("*" + GOLDEN_SUFFIX):
-            if path.name[: -len(GOLDEN_SUFFIX)] not in ALL_TEXTS:
-                path.unlink()
-    stale = sorted(path.name for path in GOLDEN_DIR.glob("*" + GOLDEN_SUFFIX)
-                   if path.name[: -len(GOLDEN_SUFFIX)] not in ALL_TEXTS)
-    assert stale == [], "golden files of scripts that no longer exist (remove them or run %s)" % REGENERATE
+    GOLDEN.check_none_stale()
