@@ -417,6 +417,15 @@ def test_only_one_plain_docker_call_goes_direct(call):
     assert dialect.exchange("file_info", {"calls": [plain]}).command == dialect.command("file_info")
 
 
+def test_direct_script_is_clean_posix_sh():
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        pytest.fail("shellcheck is not installed (scripts/bootstrap.sh installs it)")
+    process = subprocess.run([shellcheck, "--shell=sh", "-"], input="#!/bin/sh\n" + posix_scripts.DIRECT_RUN + "\n",
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert process.returncode == 0, process.stdout + process.stderr
+
+
 def test_direct_command_is_constant_and_arguments_travel_on_stdin():
     exchange = PosixDialect("python3").exchange("run", direct_payload(["image", "inspect", "$(id)", "a b"]))
     assert shlex.split(exchange.command)[:4] == ["xargs", "-0", "-s", "65536"]
