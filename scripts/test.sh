@@ -13,16 +13,17 @@
 #      ansible-lint                  production profile, against the installed collection
 #   6. pytest tests/unit, tests/contract, tests/integration; then tests/unit, tests/contract and
 #      the docker_image_info/_tag integration tests again on the oldest ansible-core that
-#      meta/runtime.yml claims (.venv-oldest)
+#      meta/runtime.yml claims (.venv-oldest; its contract tests in the background, beside the
+#      integration tests)
 #   7. (results of the background phases)
 #   8. molecule                      every scenario in extensions/molecule (windows* scenarios
 #                                    only when WINRM_HOST is set)
 #
 # Every test phase runs even when an earlier one failed; the summary lists them all and the
 # exit status is non-zero when any failed. Logs and JUnit files: tests/output/.
-# Sanity and ansible-lint need no engine: by default they run in the background while the
-# pytest suites run (their output is shown when they finish); WC_TEST_PARALLEL=0 runs
-# everything one after the other.
+# Sanity, ansible-lint and the oldest ansible-core's contract tests need no engine: by default
+# they run in the background while other suites run (their output is shown when they finish);
+# WC_TEST_PARALLEL=0 runs everything one after the other.
 #
 # Environment:
 #   WC_TEST_ONLY="unit integration"   run only these test phases (unit contract integration
@@ -65,7 +66,7 @@ summary() {
     local i total=$((SECONDS - RUN_START))
     printf '\n==> Summary (%dm%02ds)\n' $((total / 60)) $((total % 60))
     for i in "${!PHASES[@]}"; do
-        printf '    %-26s %-5s %5ss  %s\n' "${PHASES[$i]}" "${STATUSES[$i]}" "${DURATIONS[$i]}" "${NOTES[$i]}"
+        printf '    %-50s %-5s %5ss  %s\n' "${PHASES[$i]}" "${STATUSES[$i]}" "${DURATIONS[$i]}" "${NOTES[$i]}"
     done
     if ((FAILED)); then
         printf '==> FAILED (logs: %s)\n' "$LOG_DIR"
@@ -244,7 +245,17 @@ pytest_suite() {  # pytest_suite NAME VENV_BIN PATH...: pytest of PATH... (a dir
 
 export -f has_test_files pytest_suite
 
+# The oldest claimed ansible-core runs the unit tests, the contract tests that drive its own
+# winrm, psrp and ssh plugins (they wrap and pass commands differently from the newest), and the
+# integration tests of the two foundation modules over its local connection. Its contract tests
+# need no engine: by default they run in the background beside the integration tests.
+OLDEST_BIN="${REPO_ROOT}/.venv-oldest/bin"
+oldest="ansible-core $("${OLDEST_BIN}/python" -c 'from ansible.release import __version__; print(__version__)')"
+
 for suite in unit contract integration; do
+    if [[ "$suite" == integration ]] && wanted oldest; then
+        static_step "pytest tests/contract (${oldest})" pytest_suite contract-oldest "$OLDEST_BIN" tests/contract
+    fi
     if ! wanted "$suite"; then continue; fi
     if [[ ! -d "tests/${suite}" ]]; then
         skip_step "pytest tests/${suite}" "tests/${suite} does not exist yet"
@@ -253,17 +264,9 @@ for suite in unit contract integration; do
     test_step "pytest tests/${suite}" pytest_suite "$suite" "$VENV_BIN" "tests/${suite}"
 done
 
-# The oldest claimed ansible-core: the unit tests, the contract tests that drive its own winrm,
-# psrp and ssh plugins (they wrap and pass commands differently from the newest), and the
-# integration tests of the two foundation modules over its local connection.
-OLDEST_BIN="${REPO_ROOT}/.venv-oldest/bin"
 if wanted oldest; then
-    oldest="ansible-core $("${OLDEST_BIN}/python" -c 'from ansible.release import __version__; print(__version__)')"
-    for suite in unit contract; do
-        test_step "pytest tests/${suite} (${oldest})" pytest_suite "${suite}-oldest" "$OLDEST_BIN" "tests/${suite}"
-    done
-    test_step "pytest tests/integration, docker_image_info and _tag (${oldest})" \
-        pytest_suite integration-oldest "$OLDEST_BIN" \
+    test_step "pytest tests/unit (${oldest})" pytest_suite unit-oldest "$OLDEST_BIN" tests/unit
+    test_step "pytest info+tag integration (${oldest})" pytest_suite integration-oldest "$OLDEST_BIN" \
         tests/integration/test_docker_image_info.py tests/integration/test_docker_image_tag.py
 fi
 
