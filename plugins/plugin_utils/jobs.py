@@ -30,6 +30,9 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.host import (
 
 # How long a started job may take to write its runner's PID before it counts as failed.
 RUNNER_START_GRACE = 60.0
+# How long a cleanup re-opens a dropped connection and tries again. A finished job whose
+# directory stayed behind would hand its old results to the next identical task.
+CLEANUP_GRACE = 30.0
 
 
 class JobTimeout(HostError):
@@ -148,7 +151,8 @@ class HostJob:
         return {"id": self.job_id, "reattached": self.reattached, "elapsed": round(self.elapsed, 1)}
 
     def cleanup(self, kill: bool) -> None:
-        self.host.execute("job_cleanup", {"job": self.job_id, "kill": kill})
+        """Remove the job's directory (``kill``: stop its processes first), through dropped connections."""
+        self._execute("job_cleanup", {"job": self.job_id, "kill": kill}, time.monotonic() + CLEANUP_GRACE)
 
     def _execute(self, operation: str, payload: Mapping[str, Any], deadline: float) -> Mapping[str, Any]:
         """One exec; a dropped connection is re-opened and the exec retried until the deadline."""
