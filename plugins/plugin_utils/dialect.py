@@ -30,6 +30,7 @@ WINDOWS_SHELL_FAMILIES = frozenset(("powershell", "cmd"))
 # The POSIX direct path (posix_scripts.DIRECT_RUN). Requests keep their arguments at half of
 # the command line length xargs is told to allow, so xargs never has to split them.
 DIRECT_MARKER = "wincontainers.images:"
+DIRECT_START = DIRECT_MARKER + "start\n"
 DIRECT_LINE_LIMIT = 65536
 DIRECT_ARGUMENT_BUDGET = DIRECT_LINE_LIMIT // 2
 DIRECT_COMMAND = "xargs -0 -s %d /bin/sh -c %s %s" % (
@@ -165,17 +166,20 @@ def direct_arguments(payload: Mapping[str, Any]) -> bytes | None:
 
 
 def read_direct_answer(rc: int, stdout: str, stderr: str) -> Mapping[str, Any]:
-    """DIRECT_RUN's output as the answer ``run`` gives: docker's output, then the marker line."""
-    output, marker, status = stdout.rpartition(DIRECT_MARKER)
+    """DIRECT_RUN's output as the answer ``run`` gives: docker's output between the start line
+    (the first one) and the status line (the last one) of each stream."""
+    head, marker, status = stdout.rpartition(DIRECT_MARKER)
     status = status.strip()
     if marker and status == "not_found":
         return {"results": [], "error": {"kind": "not_found", "exe": "docker", "message": "docker was not found on this host"}}
     if marker and status == "split":
         return {"results": [], "error": {"kind": "exception",
                                          "message": "xargs split the docker arguments into several commands; none ran"}}
-    if not marker or not status.startswith("rc=") or not status[3:].isdigit():
+    _noise, started, output = head.partition(DIRECT_START)
+    if not started or not status.startswith("rc=") or not status[3:].isdigit():
         raise _no_answer(rc, stdout, stderr)
-    return {"results": [{"rc": int(status[3:]), "stdout": output, "stderr": stderr}], "error": None}
+    _noise, started, errors = stderr.partition(DIRECT_START)
+    return {"results": [{"rc": int(status[3:]), "stdout": output, "stderr": errors if started else stderr}], "error": None}
 
 
 def encode_request(payload: Mapping[str, Any]) -> bytes:

@@ -739,12 +739,12 @@ class FakeWindowsHost:
         self._check_emulated("BOOTSTRAP", scripts["BOOTSTRAP"])
         lines = re.split(r"\r?\n", "\n".join(lines))
         try:
-            if not lines:
-                raise ValueError('Exception calling "FromBase64String" with "1" argument(s): "Value cannot be null."')
             text = base64.b64decode(lines[0], validate=True).decode("utf-8")
         except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
             message = re.sub(r"[^ -~]", "?", str(exc)).replace("\\", "'").replace('"', "'")
             raise FakeHostError("BOOTSTRAP could not decode its first input line: %s" % message) from exc
+        if not text:
+            return HostAnswer(0, [], ""), []  # no input: an empty script block, which prints nothing
         return self._identify(text, scripts, "the script on the first input line"), lines[1:]
 
     # scripts -----------------------------------------------------------------------------

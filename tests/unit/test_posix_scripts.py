@@ -490,7 +490,21 @@ def test_direct_path_runs_nothing_when_xargs_splits_the_line(fake_bin, tmp_path,
     assert answer["results"] == [] and "split" in answer["error"]["message"]
 
 
+def test_direct_path_ignores_what_a_noisy_login_shell_prints_first(fake_bin, tmp_path):
+    # Shell start-up files that print (motd-like banners, "mesg: ttyname failed") write before
+    # the command runs; docker's output is only what comes after the start lines.
+    output = tmp_path / "stdout.txt"
+    output.write_text("[]\n", encoding="utf-8")
+    exchange = PosixDialect(sys.executable).exchange("run", direct_payload(["image", "inspect", "x"]))
+    noisy = "echo 'Welcome to linux1'; echo 'mesg: ttyname failed: Inappropriate ioctl for device' >&2; " + exchange.command
+    process = subprocess.run(["/bin/sh", "-c", noisy], input=exchange.stdin, capture_output=True, timeout=60, check=False,
+                             env={"PATH": "%s:/usr/bin:/bin" % fake_bin, "WCT_STDOUT_FILE": str(output), "WCT_RC": "1"})
+    [result] = exchange.read(process.returncode, process.stdout.decode(), process.stderr.decode())["results"]
+    assert result == {"rc": 1, "stdout": "[]\n", "stderr": "fake docker stderr\n"}
+
+
 @pytest.mark.parametrize("stdout, stderr", [
+    ("[]\n%src=0\n" % DIRECT_MARKER, ""),
     ("", "sh: 1: xargs: not found\n"),
     ("[]\n%src=\n" % DIRECT_MARKER, ""),
     ("[]\n%sbroken\n" % DIRECT_MARKER, ""),
