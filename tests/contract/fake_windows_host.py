@@ -649,9 +649,8 @@ class FakeWindowsHost:
                     "the command line has %d characters; cmd.exe refuses more than %d "
                     "('The command line is too long.')" % (utf16_length(command), CMD_EXE_LIMIT)
                 )
-            command = self._collection_command(command)
+            command, script = self._collection_command(command)
             record["collection_command"] = command
-            script = decode_command(command)
         if script is None:
             raise FakeHostError("the transport gave neither a command line nor a script")
         if input_lines is None:
@@ -693,19 +692,19 @@ class FakeWindowsHost:
         return HostAnswer(0, output, stderr)
 
     @staticmethod
-    def _collection_command(command: str) -> str:
-        """The command line the collection built, inside what the transport wrapped around it."""
+    def _collection_command(command: str) -> tuple[str, str]:
+        """The command line the collection built, inside what the transport wrapped around it,
+        and the script it encodes."""
         for prefix in CHCP_PREFIXES:
             if command.startswith(prefix):
                 command = command[len(prefix):]
                 break
-        outer = decode_command(command)
-        if outer.startswith(POWERSHELL_PREFIX) and "\n" not in outer:
+        script = decode_command(command)
+        if script.startswith(POWERSHELL_PREFIX) and "\n" not in script:
             # The outer powershell.exe's whole script is the collection's command: it runs it as a
             # native command, which inherits the outer process's stdin.
-            decode_command(outer)
-            return outer
-        return command
+            return script, decode_command(script)
+        return command, script
 
     @staticmethod
     def _identify(script: str, scripts: Mapping[str, str], what: str) -> str:

@@ -31,6 +31,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import wc_harness  # noqa: E402  (needs the path above)
+from lifecycle_support import ensure_base_image, remove_images, unique  # noqa: E402
 from wc_harness import Engine, HarnessError, PlaybookRun  # noqa: E402
 
 
@@ -106,8 +107,6 @@ def run_playbook(engine, collections_path, tmp_path):
 def repo(request, docker_client, engine):
     """A fresh repository name under the test module's ``PREFIX``, with the base image present;
     its local images are removed afterwards."""
-    from lifecycle_support import ensure_base_image, remove_images, unique
-
     ensure_base_image(docker_client, engine)
     name = request.module.PREFIX + unique("x")[2:]
     yield name

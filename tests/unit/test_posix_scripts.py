@@ -103,12 +103,17 @@ def fake_bin_module(tmp_path_factory):
     return write_fake_bin(tmp_path_factory.mktemp("direct") / "bin")
 
 
-def run_exec(stdin: bytes, path: str, operation: str = "run") -> subprocess.CompletedProcess:
-    """One exec as a Linux host runs it: the dialect's command line, through /bin/sh."""
-    command = PosixDialect(sys.executable).command(operation)
+def sh_exec(command: str, stdin: bytes, path: str, extra_env=None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """One exec as a Linux host runs it: ``command`` through /bin/sh, ``stdin`` fed to it."""
     environment = {"PATH": path, "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/")}
+    environment.update(extra_env or {})
     return subprocess.run(["/bin/sh", "-c", command], input=stdin, capture_output=True, env=environment,
-                          timeout=120, check=False)
+                          timeout=timeout, check=False)
+
+
+def run_exec(stdin: bytes, path: str, operation: str = "run") -> subprocess.CompletedProcess:
+    """The dialect's command line of ``operation``, run as a Linux host runs it."""
+    return sh_exec(PosixDialect(sys.executable).command(operation), stdin, path)
 
 
 def answer_of(process: subprocess.CompletedProcess) -> dict:
@@ -382,20 +387,14 @@ def run_direct(fake_bin, argv, extra_env=None, path=None) -> dict:
     """One ``run`` request of a single plain call, sent as PosixDialect sends it, read back."""
     exchange = PosixDialect(sys.executable).exchange("run", direct_payload(argv))
     assert exchange.command == DIRECT_COMMAND
-    environment = {"PATH": path or "%s:/usr/bin:/bin" % fake_bin, "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/")}
-    environment.update(extra_env or {})
-    process = subprocess.run(["/bin/sh", "-c", exchange.command], input=exchange.stdin, capture_output=True,
-                             env=environment, timeout=60, check=False)
+    process = sh_exec(exchange.command, exchange.stdin, path or "%s:/usr/bin:/bin" % fake_bin, extra_env)
     return exchange.read(process.returncode, process.stdout.decode("utf-8"), process.stderr.decode("utf-8"))
 
 
 def run_python(fake_bin, argv, extra_env=None) -> dict:
     """The same request through the Python ``run`` script."""
-    environment = {"PATH": "%s:/usr/bin:/bin" % fake_bin, "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/")}
-    environment.update(extra_env or {})
-    process = subprocess.run(["/bin/sh", "-c", PosixDialect(sys.executable).command("run")],
-                             input=encode_request(direct_payload(argv)), capture_output=True, env=environment,
-                             timeout=60, check=False)
+    process = sh_exec(PosixDialect(sys.executable).command("run"), encode_request(direct_payload(argv)),
+                      "%s:/usr/bin:/bin" % fake_bin, extra_env)
     return answer_of(process)
 
 
@@ -482,8 +481,7 @@ def test_direct_path_runs_nothing_when_xargs_splits_the_line(fake_bin, tmp_path,
     argv = ["image", "inspect"] + ["y" * 1000] * 80
     stdin = b"".join(argument.encode() + b"\0" for argument in [str(len(argv) + 1)] + argv)
     command = DIRECT_COMMAND.replace("xargs", xargs, 1)
-    process = subprocess.run(["/bin/sh", "-c", command], input=stdin, capture_output=True, timeout=60, check=False,
-                             env={"PATH": "%s:/usr/bin:/bin" % fake_bin, "WCT_BARRIER_DIR": str(ran), "WCT_BARRIER_N": "1"})
+    process = sh_exec(command, stdin, "%s:/usr/bin:/bin" % fake_bin, {"WCT_BARRIER_DIR": str(ran), "WCT_BARRIER_N": "1"})
     assert list(ran.iterdir()) == [], "docker ran"
     assert process.stdout.decode().count(DIRECT_MARKER + "split") >= 2
     answer = read_direct_answer(process.returncode, process.stdout.decode(), process.stderr.decode())
@@ -497,8 +495,7 @@ def test_direct_path_ignores_what_a_noisy_login_shell_prints_first(fake_bin, tmp
     output.write_text("[]\n", encoding="utf-8")
     exchange = PosixDialect(sys.executable).exchange("run", direct_payload(["image", "inspect", "x"]))
     noisy = "echo 'Welcome to linux1'; echo 'mesg: ttyname failed: Inappropriate ioctl for device' >&2; " + exchange.command
-    process = subprocess.run(["/bin/sh", "-c", noisy], input=exchange.stdin, capture_output=True, timeout=60, check=False,
-                             env={"PATH": "%s:/usr/bin:/bin" % fake_bin, "WCT_STDOUT_FILE": str(output), "WCT_RC": "1"})
+    process = sh_exec(noisy, exchange.stdin, "%s:/usr/bin:/bin" % fake_bin, {"WCT_STDOUT_FILE": str(output), "WCT_RC": "1"})
     [result] = exchange.read(process.returncode, process.stdout.decode(), process.stderr.decode())["results"]
     assert result == {"rc": 1, "stdout": "[]\n", "stderr": "fake docker stderr\n"}
 
@@ -526,8 +523,7 @@ class LocalShellAction:
 
     def _low_level_execute_command(self, cmd, in_data=None):
         self.commands.append(cmd)
-        process = subprocess.run(["/bin/sh", "-c", cmd], input=in_data, capture_output=True, timeout=60, check=False,
-                                 env={"PATH": self.path, "LANG": "C.UTF-8"})
+        process = sh_exec(cmd, in_data, self.path)
         return {"rc": process.returncode, "stdout": process.stdout.decode(), "stderr": process.stderr.decode()}
 
 
