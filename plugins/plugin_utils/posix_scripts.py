@@ -441,6 +441,10 @@ def sweep(root, now, claim_age, current, grace):
         if name.startswith(".trash-"):
             shutil.rmtree(path, ignore_errors=True)
         elif JOB_ID.match(name) and name != current:
+            try:
+                private_directory(path)
+            except (Unsafe, OSError):
+                continue  # not this user's job: never touched
             if job_state(path, now, grace) in STALE and now - last_activity(path) > claim_age:
                 discard(root, path)
         elif name.endswith(".lock") and LOCK_KEY.match(name[:-5]):
