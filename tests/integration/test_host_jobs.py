@@ -13,8 +13,10 @@ HOST (Docker SDK, /proc, the job directories), not only in the task results:
   never race (same images: one job; different images: the second is refused, naming the path);
   a partial archive is never visible under the final name;
 * the jobs root (``~/.ansible/wincontainers.images-jobs``) and the job directories are used only
-  when they are really ours: a root or job directory of another uid, a root that is a symlink,
-  a world-writable ancestor are refused with the path named, and nothing runs;
+  when they are really ours: a root or job directory of another uid, a root that is a symlink or
+  open to others, an ancestor that others can write to are refused with the path named, and
+  nothing runs; an old job directory of another uid is not swept either (its request would name
+  the file to remove and its runner.pid the process to signal);
 * a timeout leaves the job running and says so; running the task again collects it.
 
 Slow pulls come from ``SlowProxy`` (registry_support): a loopback TCP proxy in front of the
@@ -31,9 +33,9 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tarfile
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -50,10 +52,6 @@ PULL = "wincontainers.images.docker_image_pull"
 EXPORT = "wincontainers.images.docker_image_export"
 IMAGE_SIZE = 1024 * 1024  # one layer each: a real download that a slow proxy stretches
 OTHER_UID = 65534  # nobody: "another local user"
-
-# Before protocol v2, POSIX jobs lived in a shared temporary directory. Searched as well so that
-# these tests show what today's code does rather than stopping at "no job found".
-LEGACY_ROOT = Path(tempfile.gettempdir()) / ("wincontainers.images-jobs-%d" % os.getuid())
 
 # What a message must never be: Python's own words for an unexpected failure.
 EXCEPTION_TEXT = re.compile(r"Traceback \(most recent call last\)|\b[A-Z]\w*(?:Error|Exception)\b|\[Errno \d+\]")
@@ -92,13 +90,13 @@ def host(engine, images):
 class HostState:
     def __init__(self, engine) -> None:
         self.engine = engine
-        self.roots: list[Path] = [LEGACY_ROOT]
+        self.roots: list[Path] = []
         self.markers: list[str] = []
 
     def watch(self, target: wc_harness.Target, marker: str) -> None:
         """Job directories under the target's root whose request names ``marker`` are this test's."""
         if target.jobs_root not in self.roots:
-            self.roots.insert(0, target.jobs_root)
+            self.roots.append(target.jobs_root)
         self.markers.append(marker)
 
     def jobs(self, marker: str) -> list[Path]:
@@ -137,23 +135,35 @@ class HostState:
 
 
 def runner_pid(directory: Path) -> int | None:
-    """The PID in ``runner.pid`` (``<pid> <start time>``; before v2 ``<pid>``)."""
+    """The PID in ``runner.pid`` (``<pid> <start time>``)."""
     try:
         return int((directory / "runner.pid").read_text(encoding="utf-8").split()[0])
     except (OSError, ValueError, IndexError):
         return None
 
 
+def process_start(pid: int) -> str | None:
+    """Field 22 of /proc/PID/stat, as the job scripts record it next to a PID."""
+    try:
+        with open("/proc/%d/stat" % pid, encoding="utf-8") as handle:
+            return handle.read().rsplit(") ", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
 def runner_and_call_pids(directory: Path) -> list[int]:
+    """The runner and the calls of a job that still run: ``runner.pid`` and ``pids`` lines
+    ``<pid> <start time>``, where the start time must still match (a PID can be reused)."""
     pids = []
     for name in ("runner.pid", "pids"):
         try:
-            text = (directory / name).read_text(encoding="utf-8")
+            lines = (directory / name).read_text(encoding="utf-8").splitlines()
         except OSError:
             continue
-        words = text.split()
-        words = words[:1] if name == "runner.pid" else words
-        pids += [int(word) for word in words if word.isdigit()]
+        for line in lines:
+            words = line.split()
+            if len(words) == 2 and words[0].isdigit() and process_start(int(words[0])) == words[1]:
+                pids.append(int(words[0]))
     return [pid for pid in pids if wc_harness.process_alive(pid)]
 
 
@@ -540,8 +550,8 @@ def chown_tree(path: Path, uid: int) -> None:
     os.lchown(path, uid, uid)
 
 
-UNSAFE_CASES = ["root-of-another-user", "root-is-a-symlink", "job-directory-of-another-user",
-                "world-writable-ancestor"]
+UNSAFE_CASES = ["root-of-another-user", "root-is-a-symlink", "root-open-to-others", "job-directory-of-another-user",
+                "world-writable-ancestor", "sticky-ancestor-of-another-user"]
 
 
 @pytest.mark.parametrize("case", UNSAFE_CASES)
@@ -581,10 +591,19 @@ def test_a_jobs_root_or_job_directory_that_is_not_ours_is_refused_and_nothing_ru
         named.mkdir(mode=0o700)
         (named / "request.json").write_text(json.dumps(hostile_request(marker)), encoding="utf-8")
         chown_tree(named, OTHER_UID)
-    else:  # world-writable-ancestor
+    elif case == "root-open-to-others":
+        root.mkdir(parents=True, mode=0o700)
+        root.chmod(0o755)
+        named = root
+    elif case == "world-writable-ancestor":
         named = root.parent
         named.mkdir(mode=0o700)
         named.chmod(0o777)  # not sticky
+    else:  # sticky-ancestor-of-another-user: sticky like /tmp, but not root's
+        named = root.parent
+        named.mkdir(mode=0o700)
+        named.chmod(0o1777)
+        os.chown(named, OTHER_UID, OTHER_UID)
     before = (named / "request.json").read_bytes() if case == "job-directory-of-another-user" else None
 
     with Sampler(lambda: docker_pulls(name)) as sampler:
@@ -601,6 +620,58 @@ def test_a_jobs_root_or_job_directory_that_is_not_ours_is_refused_and_nothing_ru
     assert not marker.exists(), "the hostile request ran"
     if before is not None:
         assert (named / "request.json").read_bytes() == before
+
+
+def test_the_sweep_never_acts_on_a_job_directory_that_is_not_ours(
+        run_playbook, host, engine, images, docker_client, tmp_path):
+    """An old, finished job directory of another uid in the jobs root is an orphan to sweep only
+    if it is ours: discarding it would remove the file its request names as a partial file and
+    signal the processes its runner.pid and pids name, as root."""
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    target = wc_harness.local_target(home)
+    repository, image_id = next(iter(images.items()))
+    name = "%s/%s:1" % (engine.registry_anon, repository)
+    host.watch(target, name)
+    victim_file = tmp_path / "precious.txt"
+    victim_file.write_text("keep me", encoding="utf-8")
+    victim = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        start = process_start(victim.pid)
+        target.jobs_root.mkdir(parents=True, mode=0o700)
+        foreign = target.jobs_root / ("%032x" % 0xbad)
+        foreign.mkdir(mode=0o700)
+        long_ago = time.time() - 7200
+        request = {"parallel": 1, "retries": 0, "created": long_ago, "locks": [],
+                   "rename": {"from": str(victim_file), "to": str(tmp_path / "elsewhere.txt")},
+                   "calls": [{"path": "/bin/true", "argv": [], "env": None}]}
+        (foreign / "request.json").write_text(json.dumps(request), encoding="utf-8")
+        (foreign / "runner.pid").write_text("%d %s" % (victim.pid, start), encoding="utf-8")
+        (foreign / "pids").write_text("%d %s\n" % (victim.pid, start), encoding="utf-8")
+        (foreign / "results.json").write_text(json.dumps({"results": [{"rc": 0, "attempts": 1}], "error": None,
+                                                          "finished": long_ago}), encoding="utf-8")
+        for path in list(foreign.iterdir()) + [foreign]:
+            os.utime(path, (long_ago, long_ago), follow_symlinks=False)
+        chown_tree(foreign, OTHER_UID)
+
+        run = run_playbook([pull([name], timeout=60)], target=target, env={"HOME": str(home)})
+        task = run.task("pull")
+        wrong = []
+        if victim.poll() is not None:
+            wrong.append("killed the process that its runner.pid and pids name (%s)" % victim.returncode)
+        if not victim_file.exists():
+            wrong.append("removed the file that its request names as the partial file (%s)" % victim_file)
+        if not (foreign / "request.json").exists():
+            wrong.append("removed the directory")
+        assert not wrong, "the run acted on %s, a job directory of uid %d: %s" % (foreign, OTHER_UID, "; ".join(wrong))
+        assert json.loads((foreign / "request.json").read_text(encoding="utf-8")) == request
+        if task["failed"]:  # refusing the whole root is fine too, when it says why
+            assert str(foreign) in task["msg"] and not EXCEPTION_TEXT.search(task["msg"]), task["msg"]
+        else:
+            assert present(docker_client, name) == image_id
+    finally:
+        victim.kill()
+        victim.wait()
 
 
 # --- e. a timeout leaves the job running; the next run collects it -------------------------------
