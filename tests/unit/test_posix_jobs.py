@@ -116,7 +116,7 @@ def quick(monkeypatch):
 def start_abandoned(machine: Machine, job: HostJob) -> None:
     """What a controller killed right after job_start leaves: a job with another run's claim."""
     payload = {"job": job.job_id, "token": "f" * 32, "parallel": 1, "retries": 0, "calls": job.requests,
-               "locks": sorted(job.locks), "rename": job.rename, "start_grace": 60, "orphan_age": 3600}
+               "locks": sorted(job.locks), "rename": job.rename, "start_grace": 60, "claim_age": 60}
     payload.update(job.host.dialect.job_runner())
     assert job.host.execute("job_start", payload)["state"] == "started"
 
@@ -219,8 +219,11 @@ def test_a_runner_pid_reused_by_another_process_is_not_taken_for_the_runner(mach
 def test_a_timeout_leaves_the_job_running_and_a_rerun_collects_it(machine):
     host = machine.host()
     calls = [machine.call("image", "pull", "a", sleep=2)]
+    timed_out = HostJob(host, "pulling", calls)
     with pytest.raises(JobTimeout, match="still running on the host .*run the task again to re-attach"):
-        HostJob(host, "pulling", calls).run(timeout=0.5, poll_interval=0.1)
+        timed_out.run(timeout=0.5, poll_interval=0.1)
+    directory = machine.root / timed_out.job_id
+    assert (directory / "request.json").exists() and list(directory.glob("claim-*")) == []  # claim dropped
     rerun = HostJob(host, "pulling", calls)
     [result] = rerun.run(timeout=60, poll_interval=0.2)
     assert result.rc == 0 and rerun.reattached is True
@@ -286,7 +289,7 @@ def test_orphans_are_swept_after_the_age_limit_and_running_jobs_never(machine, m
     running = HostJob(host, "pulling", [machine.call("image", "pull", "slow", held=True)])
     start_abandoned(machine, running)
     wait_for(lambda: (machine.root / old.job_id / "results.json").exists())
-    monkeypatch.setattr(jobs, "ORPHAN_AGE", 0.0)
+    monkeypatch.setattr(jobs, "CLAIM_AGE", 0.0)
     HostJob(host, "pulling", [machine.call("image", "pull", "new")]).run(timeout=60, poll_interval=0.2)
     assert machine.job_dirs() == [running.job_id]
 
