@@ -95,7 +95,7 @@ def test_the_builders_need_no_ansible_core() -> None:
         "            raise ImportError('ansible-core is not installed here: ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
         "sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
-        "import build_execs\n"
+        "import build_execs, run_execs, basic_auth_registry\n"
         "print(sorted(build_execs.BUILDERS) == sorted(build_execs.EXAMPLES))\n"
     )
     done = subprocess.run([sys.executable, "-c", program, str(root), str(HERE)], capture_output=True, text=True,
