@@ -1,7 +1,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The Windows suite's own machinery, checked on any platform: how ``run_execs`` starts an exec,
-its job object structures, the registry stand-in, and the skip on other platforms."""
+its job object structures, the registry stand-in, the skip on other platforms, and the CI
+workflow that runs the suite on GitHub's Windows runners."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import run_execs
 from basic_auth_registry import BasicAuthRegistry
 from build_execs import example
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ENVIRON = {"SystemRoot": "C:\\Windows", "ComSpec": "C:\\Windows\\system32\\cmd.exe"}
 
 
@@ -103,3 +105,23 @@ def test_the_registry_stand_in_challenges_then_keeps_the_exact_bytes() -> None:
         assert _get(registry.address, b"\xef\xbb\xbf" + expected)[0] == 401
         assert _get(registry.address, expected)[0] == 200
         assert registry.received == [b"\xef\xbb\xbf" + expected, expected]
+
+
+# --- the CI workflow -----------------------------------------------------------------------------------
+
+
+def test_the_windows_workflow_runs_the_suite_on_both_runners() -> None:
+    yaml = pytest.importorskip("yaml")
+    workflow = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "windows.yml").read_text(encoding="utf-8"))
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare "on" as true
+    assert {"push", "pull_request", "workflow_dispatch"} <= set(triggers)
+    [job] = workflow["jobs"].values()
+    assert job["strategy"]["matrix"]["os"] == ["windows-2022", "windows-2025"]
+    assert job["runs-on"] == "${{ matrix.os }}" and job["timeout-minutes"] <= 60
+    runs = "\n".join(step.get("run", "") for step in job["steps"])
+    uses = [step["uses"].split("@")[0] for step in job["steps"] if "uses" in step]
+    assert uses[:2] == ["actions/checkout", "actions/setup-python"]
+    assert "pip install -r tests/windows/requirements.txt" in runs
+    assert "docker version" in runs and "python -m pytest tests/windows" in runs
+    requirements = (REPO_ROOT / "tests" / "windows" / "requirements.txt").read_text(encoding="utf-8")
+    assert [line.split("~=")[0] for line in requirements.splitlines() if line and not line.startswith("#")] == ["pytest"]
