@@ -3,8 +3,10 @@
 """The Windows suite: the collection's execs run on this machine (see docs/testing-on-windows.md).
 
 Makes ``ansible_collections.wincontainers.images`` importable the way the plugins import it,
-without ansible-core and without symlink rights (Windows grants those to administrators and
-to Developer Mode only), in this order:
+without ansible-core and without the right to create symbolic links (by default only
+Administrators hold it, see "Create symbolic links" on learn.microsoft.com:
+https://learn.microsoft.com/en-us/previous-versions/windows/it-pro/windows-10/security/
+threat-protection/security-policy-settings/create-symbolic-links), in this order:
 
 1. ``WC_COLLECTIONS_PATH`` (as in tests/unit): a directory holding
    ``ansible_collections/wincontainers/images``; set but without the collection, the run stops;

@@ -2,14 +2,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Runs the execs of ``build_execs`` on this Windows machine, as a Windows transport runs them.
 
-WinRS runs a command through ``cmd.exe /c`` with the exec's stdin as the process's standard
-input, inside a job object that ends the shell's processes with the shell. ``execute`` does the
-same with ``subprocess``: the exact command line the dialect built (``via="cmd"``: after
-``cmd.exe /c``, optionally behind ``chcp.com 65001`` as ansible-core 2.16's ssh plugin puts it;
+WinRS runs a command as a cmd.exe command line ("any string that can be executed as a command
+in the cmd.exe shell": https://learn.microsoft.com/en-us/windows-server/administration/windows-commands/winrs)
+with the exec's stdin as its standard input. ``execute`` does the same with ``subprocess``: the
+exact command line the dialect built (``via="cmd"``: after ``cmd.exe /c``, optionally behind
+``chcp.com 65001`` as ansible-core 2.16's ssh plugin puts it, chcp setting the console's code
+page: https://learn.microsoft.com/en-us/windows-server/administration/windows-commands/chcp;
 ``via="powershell"``: powershell.exe started directly with the bootstrap's arguments), the exact
-stdin bytes, and a kill-on-close job object that is closed when the exec has ended. The answer
-is read by the dialect's own reader (``Exchange.read``), so "the answer parses" means what it
-means for the collection.
+stdin bytes, and a kill-on-close job object, closed when the exec has ended, so that nothing the
+exec started as its own child outlives it, as when a WinRM shell is deleted. The answer is read
+by the dialect's own reader (``Exchange.read``), so "the answer parses" means what it means for
+the collection.
 
 Only ``execute`` and ``KillOnCloseJob`` need Windows; the rest is pure and tested on Linux too.
 """

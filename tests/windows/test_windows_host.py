@@ -348,9 +348,13 @@ def test_host_info_reads_this_machine(engine: dict[str, Any]) -> None:
 @pytest.mark.parametrize("chcp_utf8", [False, True], ids=["console-code-page", "chcp-65001"])
 def test_a_password_reaches_docker_login_byte_for_byte(engine: dict[str, Any], tmp_path: Path, chcp_utf8: bool) -> None:
     """docker.exe reads the password from its stdin; the engine sends it to the registry in a
-    Basic header, where the stand-in registry sees its exact bytes. Code page 65001 is the trap:
-    .NET Framework's Process.Start writes Console.InputEncoding's preamble (a UTF-8 BOM) into a
-    redirected stdin (see WINDOWS-FACTS, "BOM in a redirected stdin")."""
+    Basic header, where the stand-in registry sees its exact bytes. Code page 65001 is the
+    suspected trap, checked here rather than assumed: .NET Framework's Process.Start creates a
+    redirected stdin with Console.InputEncoding, whose preamble would reach docker.exe as a UTF-8
+    BOM (WINDOWS-FACTS, "BOM in a redirected stdin", and its sources). The encoding is the
+    console's input code page (https://learn.microsoft.com/en-us/dotnet/api/system.console.inputencoding);
+    ProcessStartInfo.StandardInputEncoding, which would choose another, does not exist in .NET
+    Framework (https://learn.microsoft.com/en-us/dotnet/api/system.diagnostics.processstartinfo.standardinputencoding)."""
     config_dir = tmp_path / "docker"
     config_dir.mkdir()
     expected = ("%s:%s" % (USER, PASSWORD)).encode("utf-8")
