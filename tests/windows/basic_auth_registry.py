@@ -39,6 +39,10 @@ class BasicAuthRegistry:
                 except OSError:
                     return
                 if first == b"\x16":  # a TLS handshake record: no TLS here, the engine falls back to HTTP
+                    try:
+                        self.connection.recv(65536)  # read the ClientHello, then close
+                    except OSError:
+                        pass
                     return
                 super().handle()
 

@@ -97,7 +97,10 @@ def test_the_registry_stand_in_challenges_then_keeps_the_exact_bytes() -> None:
         # What the engine's HTTPS attempt sends first: a TLS ClientHello; the connection is closed.
         with socket.create_connection((host, int(port)), timeout=10) as raw:
             raw.sendall(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + b"\x00" * 32)
-            assert raw.recv(64) == b""
+            try:
+                assert raw.recv(64) == b""
+            except ConnectionResetError:
+                pass
         status, headers = _get(registry.address)
         assert status == 401 and headers["WWW-Authenticate"].startswith("Basic realm=")
         assert headers["Docker-Distribution-API-Version"] == "registry/2.0"
