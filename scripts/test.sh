@@ -14,10 +14,13 @@
 #                                    directory; exported as WC_COLLECTIONS_PATH
 #   5. scripts/sanity.sh             ansible-test sanity on the installed collection
 #      ansible-lint                  production profile, against the installed collection
-#   6. pytest tests/unit, tests/contract, tests/integration; then tests/unit, tests/contract and
-#      the docker_image_info/_tag integration tests again on the oldest ansible-core that
-#      meta/runtime.yml claims (.venv-oldest; its contract tests in the background, beside the
-#      integration tests)
+#   6. pytest tests/unit, tests/windows, tests/contract, tests/integration; then tests/unit,
+#      tests/contract and the docker_image_info/_tag integration tests again on the oldest
+#      ansible-core that meta/runtime.yml claims (.venv-oldest; its contract tests in the
+#      background, beside the integration tests). tests/windows runs on Windows itself
+#      (docs/testing-on-windows.md); here its Linux part runs (every exec it would send is
+#      built and checked against the collection's own requests) and each test that needs
+#      Windows is reported as skipped, with the reason
 #   7. (results of the background phases)
 #   8. molecule                      every scenario in extensions/molecule (windows* scenarios
 #                                    only when WINRM_HOST is set)
@@ -29,8 +32,8 @@
 # WC_TEST_PARALLEL=0 runs everything one after the other.
 #
 # Environment:
-#   WC_TEST_ONLY="unit integration"   run only these test phases (unit contract integration
-#                                     oldest sanity lint molecule)
+#   WC_TEST_ONLY="unit integration"   run only these test phases (unit windows contract
+#                                     integration oldest sanity lint molecule)
 #   WC_LARGE_IMAGE=1                  also build wctest/large:1.0 (~300 MB, interrupted pulls)
 #   WC_KEEP_ENGINE=1                  leave the engine (and sshd) running at exit even if started here
 #   WC_KEEP_TMP=1                     keep the temporary collection directory
@@ -270,7 +273,7 @@ export -f has_test_files pytest_suite
 OLDEST_BIN="${REPO_ROOT}/.venv-oldest/bin"
 oldest="ansible-core $("${OLDEST_BIN}/python" -c 'from ansible.release import __version__; print(__version__)')"
 
-for suite in unit contract integration; do
+for suite in unit windows contract integration; do
     if [[ "$suite" == integration ]] && wanted oldest; then
         static_step "pytest tests/contract (${oldest})" pytest_suite contract-oldest "$OLDEST_BIN" tests/contract
     fi
