@@ -429,8 +429,10 @@ def measure(options: argparse.Namespace, workdir: Path, collections_root: Path, 
         sys.stdout.flush()
 
     if measured:
-        print("\ntotals: " + "; ".join("N=%d forks=%d: %.1f s wall, %.1f s CPU, max RSS %.0f MB"
-                                       % (n, f, p["total_wall"], p["total_cpu"], p["max_rss_mb"]) for n, f, p in measured))
+        print("\nwhole runs (ansible-playbook and its workers; max RSS: the largest process):")
+        for n, forks, p in measured:
+            print("  N=%-4d forks=%-3d %7.1f s wall %7.1f s CPU  max RSS %.0f MB"
+                  % (n, forks, p["total_wall"], p["total_cpu"], p["max_rss_mb"]))
     print("\ngrowth of the per-host figures with N (ratio to the smallest N of the same forks; flat = 1.00)")
     for forks in sorted(set(options.forks)):
         rows = [(n, p) for n, f, p in measured if f == forks]
@@ -459,8 +461,11 @@ def measure(options: argparse.Namespace, workdir: Path, collections_root: Path, 
         for n, forks, task, host, execs, allowed in offenders_all[:20]:
             print("  N=%d forks=%d %s %r: %d execs (at most %d)" % (n, forks, host, task, execs, allowed), file=sys.stderr)
         return 1
+    if not measured:
+        print("\nFAILED: no run was measured", file=sys.stderr)
+        return 1
     print("check: every no-op module call took at most one exec, other tasks none (%d runs)" % len(measured))
-    return 0 if measured else 1
+    return 0
 
 
 if __name__ == "__main__":
