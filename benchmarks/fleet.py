@@ -22,8 +22,10 @@ Printed per host, for each N (``--hosts``, default 10,50,200) and forks (``--for
 - SOAP round trips and SOAP bytes sent and received (the envelopes, HTTP headers excluded),
   from the endpoints' own logs;
 - controller wall time, and CPU time (user + system) of ansible-playbook and all its worker
-  processes (``os.wait4``'s resource usage of the process tree), and the CPU time the fake
-  endpoints took in this process (for scale: it shares the machine with the controller).
+  processes (``os.wait4``'s resource usage of the process tree), the part of it spent in the
+  ansible-playbook process itself (the strategy, results, callbacks; the rest is the per-task
+  worker processes), and the CPU time the fake endpoints took in this process (for scale: it
+  shares the machine with the controller).
 
 It also checks that no no-op task needed more than one exec (one per loop item for a looped
 module task, none for a task that is not one of the collection's modules) and exits non-zero,
@@ -147,6 +149,7 @@ class Run:
     cpu_user: float
     cpu_system: float
     max_rss_mb: float
+    main_cpu: float
     endpoint_cpu: float
     output: str
     tasks: list[dict[str, Any]]
@@ -212,6 +215,7 @@ def run_site(fleet: Fleet, forks: int, workdir: Path, collections_root: Path, ti
     return Run(
         hosts=len(fleet.hosts), forks=forks, rc=process.returncode, wall=wall, cpu_user=usage.ru_utime,
         cpu_system=usage.ru_stime, max_rss_mb=usage.ru_maxrss / 1024, endpoint_cpu=endpoint_cpu, output=text,
+        main_cpu=next((r["main_cpu"] for r in records if r["event"] == "stats"), float("nan")),
         tasks=[r for r in records if r["event"] == "task_start"],
         results=[r for r in records if r["event"] == "result"],
         exchanges={name: [r for r in read_jsonl(host.exchanges_path) if r.get("event") == "exchange"]
@@ -315,6 +319,7 @@ def figures(run: Run) -> dict[str, float]:
         "soap_received": sum(s["response_bytes"] for s in soap) / n,
         "wall": run.wall / n,
         "cpu": run.cpu / n,
+        "main_cpu": run.main_cpu / n,
         "endpoint_cpu": run.endpoint_cpu / n,
         "calls": module_calls / n,
         "tasks": len(run.results) / n,
@@ -386,12 +391,13 @@ def measure(options: argparse.Namespace, workdir: Path, collections_root: Path, 
     skipped: list[str] = []
     offenders_all: list[tuple[int, int, str, str, int, int]] = []
     breakdown: list[str] = []
-    header = ("%5s %5s %5s %5s %5s %8s %8s %5s %8s %8s %7s %7s %7s" % (
+    header = ("%5s %5s %5s %5s %5s %8s %8s %5s %8s %8s %7s %7s %7s %7s" % (
         "N", "forks", "tasks", "calls", "execs", "sent B", "recv B", "SOAP", "SOAP out", "SOAP in", "wall s", "CPU s",
-        "fake s"))
+        "main s", "fake s"))
     print("\nper host (totals / N). tasks: task results; calls: no-op module calls (loop items count); sent/recv B:"
           " command line + stdin / answers;\nSOAP: round trips, envelope bytes out/in; wall, CPU s: ansible-playbook"
-          " and its workers; fake s: CPU of the fake endpoints (this process)")
+          " and its workers; main s: the part of CPU s in\nansible-playbook's own process; fake s: CPU of the fake"
+          " endpoints (this process)")
     print(header)
     for n, forks in cells:
         spent = time.perf_counter() - began
@@ -421,27 +427,26 @@ def measure(options: argparse.Namespace, workdir: Path, collections_root: Path, 
         per_host = figures(run)
         per_host.update(max_rss_mb=run.max_rss_mb, effective_forks=min(forks, n), total_wall=run.wall, total_cpu=run.cpu)
         measured.append((n, forks, per_host))
-        print("%5d %5d %5.1f %5.2f %5.2f %8.0f %8.0f %5.1f %8.0f %8.0f %7.3f %7.3f %7.3f%s" % (
+        print("%5d %5d %5.1f %5.2f %5.2f %8.0f %8.0f %5.1f %8.0f %8.0f %7.3f %7.3f %7.3f %7.3f%s" % (
             n, forks, per_host["tasks"], per_host["calls"], per_host["execs"], per_host["sent"], per_host["received"],
-            per_host["soap"],
-            per_host["soap_sent"], per_host["soap_received"], per_host["wall"], per_host["cpu"],
-            per_host["endpoint_cpu"], "  (forks capped at N)" if forks > n else ""))
+            per_host["soap"], per_host["soap_sent"], per_host["soap_received"], per_host["wall"], per_host["cpu"],
+            per_host["main_cpu"], per_host["endpoint_cpu"], "  (forks capped at N)" if forks > n else ""))
         sys.stdout.flush()
 
     if measured:
         print("\nwhole runs (ansible-playbook and its workers; max RSS: the largest process):")
         for n, forks, p in measured:
-            print("  N=%-4d forks=%-3d %7.1f s wall %7.1f s CPU  max RSS %.0f MB"
-                  % (n, forks, p["total_wall"], p["total_cpu"], p["max_rss_mb"]))
+            print("  N=%-4d forks=%-3d %7.1f s wall %7.1f s CPU (main process %5.1f s)  max RSS %.0f MB"
+                  % (n, forks, p["total_wall"], p["total_cpu"], p["main_cpu"] * n, p["max_rss_mb"]))
     print("\ngrowth of the per-host figures with N (ratio to the smallest N of the same forks; flat = 1.00)")
     for forks in sorted(set(options.forks)):
         rows = [(n, p) for n, f, p in measured if f == forks]
         for n, p in rows[1:]:
             base_n, base = rows[0]
             print("  forks %-3d N=%d / N=%d: execs %.2f  sent %.2f  received %.2f  SOAP %.2f  SOAP bytes %.2f  "
-                  "wall %.2f  CPU %.2f" % (
+                  "wall %.2f  CPU %.2f  main %.2f" % (
                       forks, n, base_n, *(p[k] / base[k] if base[k] else float("nan") for k in (
-                          "execs", "sent", "received", "soap", "soap_sent", "wall", "cpu"))))
+                          "execs", "sent", "received", "soap", "soap_sent", "wall", "cpu", "main_cpu"))))
         if len(rows) < 2:
             print("  forks %-3d fewer than two fleet sizes measured" % forks)
 

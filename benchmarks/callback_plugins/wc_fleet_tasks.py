@@ -7,7 +7,9 @@ Writes to the file named by ``WC_FLEET_TASKS``:
   starts (``T`` is ``time.monotonic()``, the system-wide monotonic clock the fake hosts also
   stamp their execs with, so the benchmark can tell which task each exec belongs to);
 - ``{"event": "result", "index": I, "host": HOST, "status": S, "changed": C, "items": N}`` per
-  host result (``items``: the number of loop items, or null for a task without a loop).
+  host result (``items``: the number of loop items, or null for a task without a loop);
+- ``{"event": "stats", "main_cpu": S}`` at the end: the CPU seconds (user + system) of the
+  ansible-playbook process itself, without its workers.
 
 Kept small: it runs in the controller whose CPU time the benchmark measures. Not part of the
 collection.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import time
 
 from ansible.plugins.callback import CallbackBase
@@ -87,6 +90,8 @@ class CallbackModule(CallbackBase):
         self._record(result, "unreachable")
 
     def v2_playbook_on_stats(self, stats):
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        self._write({"event": "stats", "main_cpu": usage.ru_utime + usage.ru_stime})
         if self._stream is not None:
             self._stream.close()
             self._stream = None
