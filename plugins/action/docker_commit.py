@@ -55,7 +55,8 @@ class ActionModule(DockerActionBase):
                 )
             if self.check_mode:
                 return self._result(container, None, before_id, None, changed=True, stopped=True)
-            stop_and_read = [Call(("container", "stop", container.id))] + lifecycle.container_calls(container.id)
+            stop_and_read = [Call(("container", "stop", docker_cli.END_OF_FLAGS, container.id))] + lifecycle.container_calls(
+                container.id)
             results = host.run(stop_and_read)
             docker_cli.raise_for_failures(host, results[:1], "stopping the container")
             container = lifecycle.read_container(host, "container", container_name, results[1], results[2])

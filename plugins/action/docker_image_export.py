@@ -89,7 +89,7 @@ class ActionModule(DockerActionBase):
             return self._result(True, path, None, None, found, before_ids, None)
 
         partial = lifecycle.partial_path(host, path, image_ids)
-        save = Call(("image", "save", "--output", partial) + tuple(texts))
+        save = Call(self._save_arguments(partial, texts))
         job = HostJob(host, "docker save to %s" % path, [save])
         saved = job.run(timeout=args["timeout"], poll_interval=2.0, first_poll_interval=0.5, on_progress=verbose_progress(host, "docker save to %s" % path))[0]
         if not saved.ok:
@@ -101,6 +101,10 @@ class ActionModule(DockerActionBase):
         if not final.exists:
             raise TaskFailed("%s: the archive %s is missing after docker save" % (host.name, path))
         return self._result(True, path, final.sha256, final.size, found, before_ids, job.summary())
+
+    @staticmethod
+    def _save_arguments(partial: str, texts: list[str]) -> tuple[str, ...]:
+        return ("image", "save", "--output", partial, docker_cli.END_OF_FLAGS) + tuple(texts)
 
     def _result(self, changed, path, sha256, size, images, before_ids, job) -> dict[str, Any]:
         result: dict[str, Any] = {

@@ -101,16 +101,23 @@ def json_documents(text: str) -> list[Any]:
     return documents
 
 
+# Every call puts "--" before its positional arguments (image names, container names, paths): the
+# docker CLI parses its flags with spf13/pflag (cobra; Docker 1.12's mflag before it, a fork of Go's
+# flag package), where "--" ends the flags, so a value starting with "-" can never be read as one.
+# Values are validated before any call is built; this is the second line of defence.
+END_OF_FLAGS = "--"
+
+
 def inspect_calls(names: Sequence[str]) -> list[Call]:
     """``docker image inspect`` of the named images (missing ones are simply not returned)."""
-    return [Call(arguments) for arguments in chunked(("image", "inspect"), list(dict.fromkeys(names)))]
+    return [Call(arguments) for arguments in chunked(("image", "inspect", END_OF_FLAGS), list(dict.fromkeys(names)))]
 
 
 def inspect_all_calls() -> list[Call]:
     """List every image ID, then inspect them: two calls, one exec."""
     return [
         Call(("image", "ls", "--all", "--quiet", "--no-trunc")),
-        Call(("image", "inspect"), append_lines_of=0),
+        Call(("image", "inspect", END_OF_FLAGS), append_lines_of=0),
     ]
 
 
@@ -152,7 +159,7 @@ def find_image(images: Iterable[dict[str, Any]], spec: ImageSpec) -> dict[str, A
 
 
 def tag_calls(source_id: str, targets: Iterable[str]) -> list[Call]:
-    return [Call(("image", "tag", source_id, target)) for target in targets]
+    return [Call(("image", "tag", END_OF_FLAGS, source_id, target)) for target in targets]
 
 
 def raise_for_failures(host: Host, results: Sequence[CallResult], what: str) -> None:

@@ -186,15 +186,15 @@ def commit_call(
     for change in changes:
         arguments += ["--change", change]
     arguments += ["--change", provenance_change(container_id, fingerprint)]
-    arguments += [container_id, str(repository)]
+    arguments += [docker_cli.END_OF_FLAGS, container_id, str(repository)]
     return Call(tuple(arguments))
 
 
 def container_calls(container: str) -> list[Call]:
     """Inspect (with the size of its writable layer) and filesystem changes of a container."""
     return [
-        Call(("container", "inspect", "--size", container)),
-        Call(("container", "diff", container)),
+        Call(("container", "inspect", "--size", docker_cli.END_OF_FLAGS, container)),
+        Call(("container", "diff", docker_cli.END_OF_FLAGS, container)),
     ]
 
 
@@ -332,7 +332,8 @@ _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$")
 
 
 def history_call(name: str) -> Call:
-    return Call(("image", "history", "--no-trunc", "--human=false", "--format", HISTORY_FORMAT, name))
+    return Call(("image", "history", "--no-trunc", "--human=false", "--format", HISTORY_FORMAT, docker_cli.END_OF_FLAGS,
+                 name))
 
 
 def parse_size(value: Any) -> int:

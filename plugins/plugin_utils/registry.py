@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.wincontainers.images.plugins.plugin_utils.docker_cli import (
+    END_OF_FLAGS,
     DockerError,
     first_line,
     json_documents,
@@ -281,7 +282,7 @@ def manifest_call(reference: ImageReference, insecure: bool, environment: Mappin
     if insecure:
         # What the daemon does for these registries anyway: HTTP, or TLS without verification.
         arguments.append("--insecure")
-    arguments.append(str(reference))
+    arguments += [END_OF_FLAGS, str(reference)]
     return Call(tuple(arguments), environment=dict(environment) if environment else None)
 
 
@@ -470,7 +471,7 @@ def search_call(term: str, limit: int, is_official: bool | None, stars: int | No
         arguments += ["--filter", "is-official=%s" % ("true" if is_official else "false")]
     if stars is not None:
         arguments += ["--filter", "stars=%d" % stars]
-    arguments += ["--", term]
+    arguments += [END_OF_FLAGS, term]
     return Call(tuple(arguments))
 
 

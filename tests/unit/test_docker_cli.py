@@ -119,22 +119,22 @@ def test_chunked_for_any_values(values):
 
 def test_inspect_calls_inspect_each_name_once():
     calls = inspect_calls(["busybox", "alpine:3.20", "busybox", "sha256:" + "a" * 64])
-    assert calls == [Call(("image", "inspect", "busybox", "alpine:3.20", "sha256:" + "a" * 64))]
+    assert calls == [Call(("image", "inspect", "--", "busybox", "alpine:3.20", "sha256:" + "a" * 64))]
 
 
 def test_inspect_calls_chunk_long_lists():
     names = ["registry.example.com/team/image-%04d:%s" % (i, "t" * 100) for i in range(2000)]
     calls = inspect_calls(names)
     assert len(calls) > 1
-    assert [name for call in calls for name in call.arguments[2:]] == names
-    assert all(call.arguments[:2] == ("image", "inspect") for call in calls)
+    assert [name for call in calls for name in call.arguments[3:]] == names
+    assert all(call.arguments[:3] == ("image", "inspect", "--") for call in calls)
 
 
 def test_inspect_all_calls_is_list_then_inspect_in_one_exec():
     listing, inspect = inspect_all_calls()
     assert listing.arguments[:2] == ("image", "ls") and "--quiet" in listing.arguments
     assert "--no-trunc" in listing.arguments
-    assert inspect.arguments == ("image", "inspect") and inspect.append_lines_of == 0
+    assert inspect.arguments == ("image", "inspect", "--") and inspect.append_lines_of == 0
 
 
 # --- json_documents -----------------------------------------------------------------------
@@ -307,8 +307,8 @@ def test_an_unreachable_engine_wins_over_no_such_image():
 
 def test_raise_for_failures_names_the_operation():
     results = [
-        result(["image", "tag", "sha256:" + "a" * 64, "x:1"]),
-        result(["image", "tag", "sha256:" + "a" * 64, "y:1"], rc=1, stderr="Error response from daemon: boom\n"),
+        result(["image", "tag", "--", "sha256:" + "a" * 64, "x:1"]),
+        result(["image", "tag", "--", "sha256:" + "a" * 64, "y:1"], rc=1, stderr="Error response from daemon: boom\n"),
     ]
     with pytest.raises(DockerError, match=r"winhost01: tagging \(docker image tag\) failed .*exit code 1.*boom"):
         docker_cli.raise_for_failures(WINDOWS, results, "tagging")
@@ -323,8 +323,8 @@ def test_raise_for_failures_reports_the_engine_first():
 
 def test_tag_calls():
     assert docker_cli.tag_calls("sha256:" + "a" * 64, ["x:1", "y"]) == [
-        Call(("image", "tag", "sha256:" + "a" * 64, "x:1")),
-        Call(("image", "tag", "sha256:" + "a" * 64, "y")),
+        Call(("image", "tag", "--", "sha256:" + "a" * 64, "x:1")),
+        Call(("image", "tag", "--", "sha256:" + "a" * 64, "y")),
     ]
 
 

@@ -207,9 +207,9 @@ def test_daemon_registry_config_marks_insecure_registries():
 def test_manifest_call_is_insecure_only_when_asked():
     reference = parse_reference("127.0.0.1:5551/wct4/a:1", "name")
     assert registry.manifest_call(reference, True).arguments == (
-        "manifest", "inspect", "--verbose", "--insecure", "127.0.0.1:5551/wct4/a:1")
+        "manifest", "inspect", "--verbose", "--insecure", "--", "127.0.0.1:5551/wct4/a:1")
     call = registry.manifest_call(reference, False, {"DOCKER_CONFIG": "/c"})
-    assert call.arguments == ("manifest", "inspect", "--verbose", "127.0.0.1:5551/wct4/a:1")
+    assert call.arguments == ("manifest", "inspect", "--verbose", "--", "127.0.0.1:5551/wct4/a:1")
     assert call.environment == {"DOCKER_CONFIG": "/c"}
 
 
