@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, lifecycle
+from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, lifecycle, limits
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase, TaskFailed
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, Host
 from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob, verbose_progress
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import parse_tag
-from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_args import MAX_ARGUMENTS_LENGTH
 
 
 class ActionModule(DockerActionBase):
@@ -39,8 +38,10 @@ class ActionModule(DockerActionBase):
             raise TaskFailed("timeout: %r must be a positive number of seconds" % args["timeout"])
         directory = lifecycle.parent_directory(host, path)
         texts = list(dict.fromkeys(spec.text for spec in specs))
-        if sum(len(text) + 3 for text in texts) + len(path) * 2 + 100 > MAX_ARGUMENTS_LENGTH:
-            raise TaskFailed("names: too many names for one command line; export them in several archives")
+        # One docker save takes every name: it must fit in one command line (the partial name has
+        # the same length whatever the images).
+        limits.check_call(host.is_windows, host.name, self._save_arguments(lifecycle.partial_path(host, path, []), texts),
+                          [("path", path, False)] + [("names", text, False) for text in texts])
 
         read_archive = not args["force"]
         info = lifecycle.file_info(

@@ -31,6 +31,7 @@ def spec_of(reference: ImageReference) -> ImageSpec:
 
 
 class ActionModule(DockerActionBase):
+    CHUNKED_OPTIONS = ("name",)  # one pull per image; inspected in chunks
     ARGUMENT_SPEC = {
         "name": {"type": "list", "elements": "str", "required": True},
         "tag": {"type": "str", "default": "latest"},

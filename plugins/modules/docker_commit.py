@@ -53,6 +53,8 @@ options:
         allowed (keyword in any case); anything else, a line break, or a trailing C(\) line continuation is refused
         before anything runs.
       - Labels under C(io.wincontainers.images.commit.) are reserved for the provenance labels.
+      - Each instruction is at most 65,535 bytes (UTF-8), as Docker reads each as one line of a Dockerfile and refuses
+        longer ones; a longer one is refused before anything runs.
     type: list
     elements: str
     default: []

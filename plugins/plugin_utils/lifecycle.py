@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli
+from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, limits
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import (
     Call,
     CallResult,
@@ -117,6 +117,7 @@ def validate_changes(changes: Sequence[Any] | None, option: str = "changes") -> 
                 % (option, text, keyword, ", ".join(COMMIT_INSTRUCTIONS)))
         if not stripped[len(keyword):].strip():
             raise OptionError("%s: %r: the %s instruction has no value" % (option, text, keyword.upper()))
+        limits.check_dockerfile_line(text, option)
         if PROVENANCE_PREFIX in stripped:
             raise OptionError(
                 "%s: %r sets a label under %r, which the module reserves for the commit's provenance"

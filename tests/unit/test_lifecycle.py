@@ -428,12 +428,13 @@ def test_a_running_linux_container_is_committed_without_stopping():
     ({"changes": ["RUN x"]}, "changes: 'RUN x'"),
     ({"message": "a\x00b"}, "message:"),
     ({"container": "  "}, "container:"),
+    ({"changes": ["LABEL big=" + "x" * 65526]}, "changes: the instruction 'LABEL big=xxx"),
 ])
 def test_commit_bad_input_fails_before_any_exec(args, message):
     host = fix_aliases(commit_host())
     values = defaults(CommitAction, container="iis-build", repository="wct3/iis")
     values.update(args)
-    with pytest.raises((TaskFailed, HostError, ReferenceError)) as caught:
+    with pytest.raises((TaskFailed, HostError, ReferenceError, ValueError)) as caught:
         action(CommitAction).execute(host, values)
     assert message in str(caught.value)
     assert host.execs == []
