@@ -31,6 +31,9 @@ options:
   container:
     description:
       - Name or ID of the container to commit.
+      - A name as Docker allows them (a letter or digit, then at least one more letter, digit, C(_), C(.) or C(-);
+        a leading C(/) is accepted) or an ID (lowercase hex digits, in full or a unique prefix). Anything else, such
+        as a value starting with C(-) that docker would read as one of its own flags, is refused before anything runs.
     type: str
     required: true
   repository:

@@ -18,7 +18,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import limits
+from ansible_collections.wincontainers.images.plugins.plugin_utils import limits, options
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Host, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import ReferenceError
 
@@ -62,7 +62,7 @@ class DockerActionBase(ActionBase):
             result.setdefault("changed", False)
         except limits.CommandTooLong as exc:
             result.update(failed=True, msg=exc.message_for(host_name, limits.option_texts(self.ARGUMENT_SPEC, args)))
-        except limits.LimitError as exc:
+        except (limits.LimitError, options.OptionError) as exc:
             result.update(failed=True, msg=str(exc))
         except AnsibleActionFail as exc:
             result.update(failed=True, msg=str(exc.message))

@@ -428,6 +428,12 @@ def test_a_running_linux_container_is_committed_without_stopping():
     ({"changes": ["RUN x"]}, "changes: 'RUN x'"),
     ({"message": "a\x00b"}, "message:"),
     ({"container": "  "}, "container:"),
+    # docker would read these as its own flags: "--help" prints the usage (exit 0, not JSON)
+    ({"container": "--help"}, "container: '--help' is not a container name or ID"),
+    ({"container": "--format=json"}, "container: '--format=json' is not a container name or ID"),
+    ({"container": "-s"}, "container: '-s' is not a container name or ID"),
+    ({"container": "web 1"}, "container: 'web 1' is not a container name or ID"),
+    ({"container": "x"}, "container: 'x' is not a container name or ID"),  # a name has 2 characters or more
     ({"changes": ["LABEL big=" + "x" * 65526]}, "changes: the instruction 'LABEL big=xxx"),
 ])
 def test_commit_bad_input_fails_before_any_exec(args, message):

@@ -1,0 +1,37 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Option values checked on the controller before anything runs.
+
+* ``check_container``: container names and IDs by Docker's grammar.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ansible_collections.wincontainers.images.plugins.plugin_utils import limits
+
+
+class OptionError(ValueError):
+    """A bad option value, found before anything runs; the message names the option."""
+
+
+# --- containers --------------------------------------------------------------------------------
+
+# moby's RestrictedNamePattern (daemon/names): what "docker create --name" accepts. An ID is its
+# hex digits, or a unique prefix of them.
+_CONTAINER_NAME = re.compile(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+_CONTAINER_ID = re.compile(r"[0-9a-f]{1,64}")
+
+
+def check_container(value: Any, option: str = "container") -> str:
+    """A container name (``web-1``, ``/web-1``) or ID (full or a prefix), as Docker allows them."""
+    if not isinstance(value, str) or not value:
+        raise OptionError("%s: a container name or ID is required" % option)
+    text = str(value)
+    if _CONTAINER_ID.fullmatch(text) or _CONTAINER_NAME.fullmatch(text):
+        return text
+    raise OptionError(
+        "%s: %s is not a container name or ID (a name starts with a letter or digit, then has at least one more "
+        "letter, digit, '_', '.' or '-', as Docker allows them; an ID is lowercase hex digits)"
+        % (option, limits.preview(text)))
