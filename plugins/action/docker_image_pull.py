@@ -47,7 +47,7 @@ class ActionModule(DockerActionBase):
         references = self._references(args)
         try:
             platform = registry.check_platform(args["platform"])
-            config_dir = registry.check_config_path(args["config_path"])
+            config_dir = registry.check_config_path(args["config_path"], host.is_windows)
         except registry.OptionError as exc:
             raise TaskFailed(str(exc)) from None
         if not 1 <= args["parallel"] <= PARALLEL_MAX:

@@ -39,7 +39,7 @@ class ActionModule(DockerActionBase):
             raise TaskFailed("name: %r has no namespace; Docker Hub takes pushes only to <user or organisation>/<repository>"
                              % args["name"])
         try:
-            config_dir = registry.check_config_path(args["config_path"])
+            config_dir = registry.check_config_path(args["config_path"], host.is_windows)
         except registry.OptionError as exc:
             raise TaskFailed(str(exc)) from None
         if args["timeout"] <= 0:

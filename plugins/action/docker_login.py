@@ -29,7 +29,7 @@ class ActionModule(DockerActionBase):
     def execute(self, host: Host, args: dict[str, Any]) -> dict[str, Any]:
         try:
             target = registry.parse_registry_url(args["registry_url"])
-            config_dir = registry.check_config_path(args["config_path"])
+            config_dir = registry.check_config_path(args["config_path"], host.is_windows)
         except registry.OptionError as exc:
             raise TaskFailed(str(exc)) from None
         present = args["state"] == "present"

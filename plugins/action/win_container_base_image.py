@@ -96,7 +96,7 @@ class ActionModule(DockerActionBase):
         if args["timeout"] <= 0:
             raise TaskFailed("timeout: %r must be a positive number of seconds" % args["timeout"])
         try:
-            config_path = registry_utils.check_config_path(args["config_path"])
+            config_path = registry_utils.check_config_path(args["config_path"], host.is_windows)
         except registry_utils.OptionError as exc:
             raise TaskFailed(str(exc)) from None
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, limits
+from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, limits, options
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import (
     Call,
     CallResult,
@@ -67,15 +67,11 @@ def image_specs(names: Iterable[Any], option: str, tag: str) -> list[ImageSpec]:
 def host_path(host: Host, value: Any, option: str) -> str:
     """An absolute path on the host (Windows or POSIX rules), checked before any exec."""
     path = check_text(value, option, allow_newlines=False)
-    if any(ord(char) < 32 for char in path):
-        raise OptionError("%s: %r contains a control character" % (option, path))
-    if host.is_windows:
-        if not re.match(r"^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/][^\\/]+)", path):
-            raise OptionError("%s: %r is not an absolute Windows path (e.g. C:\\images\\servercore.tar)" % (option, path))
-        if re.search(r'[<>"|?*]', path[2:]):
-            raise OptionError("%s: %r contains a character that Windows paths cannot hold (<>\"|?*)" % (option, path))
-    elif not path.startswith("/"):
-        raise OptionError("%s: %r is not an absolute path" % (option, path))
+    example = "C:\\images\\servercore.tar" if host.is_windows else "/srv/images/servercore.tar"
+    try:
+        path = options.absolute_path(path, option, host.is_windows, example)
+    except options.OptionError as exc:
+        raise OptionError(str(exc)) from None
     if path.endswith(("/", "\\")) and len(path) > 3:
         raise OptionError("%s: %r names a directory; give the archive's file name" % (option, path))
     return path

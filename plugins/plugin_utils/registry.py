@@ -30,6 +30,7 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.docker_cli im
     raise_for_engine,
 )
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, CallResult, Host
+from ansible_collections.wincontainers.images.plugins.plugin_utils.options import absolute_path
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import (
     DEFAULT_DOMAIN,
     ImageReference,
@@ -104,8 +105,10 @@ def registry_of(reference: ImageReference) -> Registry:
     return Registry(address=reference.domain, key=reference.domain, is_docker_hub=False)
 
 
-def check_config_path(value: Any, option: str = "config_path") -> str | None:
-    """A Docker configuration directory on the host (``.../config.json`` means its directory)."""
+def check_config_path(value: Any, windows: bool, option: str = "config_path") -> str | None:
+    """A Docker configuration directory on the host (``.../config.json`` means its directory),
+    an absolute path for the host's dialect: a relative one would put credentials in whatever
+    directory the remote shell starts in."""
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
@@ -116,9 +119,15 @@ def check_config_path(value: Any, option: str = "config_path") -> str | None:
     name = re.split(r"[\\/]", text)[-1]
     if name.lower() == "config.json":
         text = text[: -len(name)].rstrip("\\/") or text[: -len(name)]
+        if re.fullmatch(r"[A-Za-z]:", text):
+            text += "\\"  # C:\config.json: the drive's root
         if not text:
             raise OptionError("%s: %r names a config.json without its directory" % (option, value))
-    return text
+    example = "C:\\ProgramData\\ansible\\docker-config" if windows else "/etc/ansible/docker-config"
+    try:
+        return absolute_path(text, option, windows, example)
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
 
 
 def config_environment(config_dir: str | None) -> dict[str, str] | None:

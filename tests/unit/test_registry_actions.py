@@ -177,7 +177,7 @@ def test_docker_hub_is_the_default():
 
 
 def test_config_path_reads_and_writes_that_configuration():
-    host = ScriptedHost(login_docker(), {"exists": False})
+    host = ScriptedHost(login_docker(), {"exists": False}, windows=True)
     action(docker_login).execute(host, args_of(docker_login, registry_url=REGISTRY, username="u", password=PASSWORD,
                                                config_path="C:\\ProgramData\\ci\\docker\\config.json"))
     assert host.sent[0] == ("docker_config", {"config_dir": "C:\\ProgramData\\ci\\docker"})
@@ -185,7 +185,7 @@ def test_config_path_reads_and_writes_that_configuration():
 
 
 def test_config_path_keeps_credentials_out_of_the_detected_helper():
-    host = ScriptedHost(login_docker(), {"exists": False, "default_store": "wincred"})
+    host = ScriptedHost(login_docker(), {"exists": False, "default_store": "wincred"}, windows=True)
     result = action(docker_login).execute(host, args_of(docker_login, registry_url=REGISTRY, username="u",
                                                         password=PASSWORD, config_path="C:\\ci"))
     assert host.calls()[0]["env"] == {"DOCKER_CONFIG": "C:\\ci", "PATH": ""}
@@ -237,6 +237,9 @@ def test_logout(state, expected_calls):
     ({"username": "a:b"}, "username: 'a:b' cannot be used"),
     ({"registry_url": "ftp://x"}, "registry_url: "),
     ({"config_path": "a\nb"}, "config_path: "),
+    # relative: docker login would write the credentials in the exec's working directory
+    ({"config_path": "docker-config"}, "config_path: 'docker-config' is not an absolute path"),
+    ({"config_path": "C:\\ci\\docker"}, r"config_path: 'C:\\\\ci\\\\docker' is not an absolute path"),  # on Linux
 ])
 def test_login_refuses_bad_input_before_any_exec(given, fragment):
     host = ScriptedHost(login_docker())
