@@ -1,9 +1,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The base of every action plugin in the collection.
 
-Before anything runs on a host it validates the task's arguments against the plugin's
-``ARGUMENT_SPEC`` and refuses option values too long for any docker command line on the host
-(``limits.check_options``). It opens the ``Host``, turns the
+Before anything runs on a host it refuses option values of the wrong type that ansible-core
+would silently turn into other text (``options.check_types``), validates the task's arguments
+against the plugin's ``ARGUMENT_SPEC``, and refuses option values too long for any docker
+command line on the host (``limits.check_options``). It opens the ``Host``, turns the
 collection's errors into a failed result with a clear message, and removes the values of
 ``no_log`` options from whatever it returns (ansible-core does that for modules, not for action
 plugins).
@@ -50,6 +51,7 @@ class DockerActionBase(ActionBase):
         args: dict[str, Any] = {}
         host_name = "host"
         try:
+            options.check_types(self.ARGUMENT_SPEC, self._task.args)
             _validation, args = self.validate_argument_spec(
                 argument_spec=dict(self.ARGUMENT_SPEC),
                 mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
@@ -86,9 +88,4 @@ class DockerActionBase(ActionBase):
         return bool(self._task.diff)
 
     def _secret_values(self) -> set[str]:
-        values = set()
-        for name, spec in self.ARGUMENT_SPEC.items():
-            value = self._task.args.get(name)
-            if spec.get("no_log") and isinstance(value, str) and value:
-                values.add(value)
-        return values
+        return options.secret_texts(self.ARGUMENT_SPEC, self._task.args)
