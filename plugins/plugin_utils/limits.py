@@ -109,7 +109,7 @@ class CommandTooLong(LimitError):
         if blamed is None:
             return "%s: %s" % (host_name, self)
         option, text, secret = blamed
-        return "%s: the value%s is %s long, too long for the docker command on %s: %s" % (
+        return "%s: the value%s is %s long, too long for a command line on %s: %s" % (
             option, "" if secret else " " + preview(text), _size(self.windows, length(self.windows, text)),
             host_name, self)
 
@@ -117,7 +117,7 @@ class CommandTooLong(LimitError):
 def length(windows: bool, text: str) -> int:
     """UTF-16 code units on Windows (how Windows counts), UTF-8 bytes on Linux."""
     if windows:
-        return len(text.encode("utf-16-le")) // 2
+        return len(text.encode("utf-16-le", "surrogatepass")) // 2
     return len(text.encode("utf-8", "surrogateescape"))
 
 

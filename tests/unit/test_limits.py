@@ -62,7 +62,7 @@ def test_message_for_names_the_option_whose_value_makes_the_call_too_long():
     with pytest.raises(limits.CommandTooLong) as caught:
         PosixDialect().call_request("docker", ["container", "commit", "--message", message, "--", "c", "repo"])
     text = caught.value.message_for("host1", [("repository", "repo", False), ("message", message, False)])
-    assert text.startswith("message: the value '%s...' is 140,000 bytes long, too long for the docker command on "
+    assert text.startswith("message: the value '%s...' is 140,000 bytes long, too long for a command line on "
                            "host1: docker container commit: one argument is 140,000 bytes long" % ("m" * 40)), text
 
 
