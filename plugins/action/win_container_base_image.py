@@ -421,9 +421,8 @@ class DockerImageTask:
         if latest_image is not None and latest_image["Id"] in present.values():
             removed.append(request.latest)
         if removed and not self.check_mode:
-            docker_cli.raise_for_failures(host, host.run([Call(args) for args in docker_cli.chunked(
-                ("image", "rm", docker_cli.END_OF_FLAGS), removed)]),
-                                          "removing the base image")
+            removals = [Call(args) for args in docker_cli.chunked(("image", "rm", docker_cli.END_OF_FLAGS), removed)]
+            docker_cli.raise_for_failures(host, host.run(removals), "removing the base image")
         self.actions.extend("removed %s" % name for name in removed)
         result: dict[str, Any] = {
             "changed": bool(removed),
@@ -541,8 +540,8 @@ class OsImageTask:
                                      option="latest_name")
             tagged = plan.changed
             if tagged and not self.check_mode:
-                docker_cli.raise_for_failures(host, host.run([Call(("tag", docker_cli.END_OF_FLAGS, visible_id,
-                                                                          request.latest))]), "tagging")
+                tag_call = Call(("tag", docker_cli.END_OF_FLAGS, visible_id, request.latest))
+                docker_cli.raise_for_failures(host, host.run([tag_call]), "tagging")
         if tagged:
             self.actions.append("tagged %s as %s" % (engine_name, request.latest))
         changed = install or restarted or tagged or (self.check_mode and visible_id is None)

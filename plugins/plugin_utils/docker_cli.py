@@ -111,8 +111,8 @@ def engine_problem_message(host: Host, stderr: str) -> str | None:
         return None
     where = _where(engine_endpoint(stderr))
     cause = _cause(line)
-    message = "%s: the Docker engine is not reachable at %s%s." % (host.name, where, ": %s" % cause.rstrip(".")
-                                                                    if cause else "")
+    detail = ": %s" % cause.rstrip(".") if cause else ""
+    message = "%s: the Docker engine is not reachable at %s%s." % (host.name, where, detail)
     start = "Start-Service docker" if host.is_windows else "systemctl start docker"
     message += " Start the engine (%s) or, if it listens elsewhere, set DOCKER_HOST in the task's environment" % start
     if host.is_windows and _NOT_ELEVATED.search(line):

@@ -115,4 +115,3 @@ def test_a_stopped_engine_is_named_with_what_to_do(run_playbook, tmp_path):
     assert message.endswith(". Start the engine (systemctl start docker) or, if it listens elsewhere, set DOCKER_HOST "
                             "in the task's environment"), message
     assert message.count(socket_path) == 1 and "running?" not in message and "is dockerd" not in message
-
