@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, lifecycle
+from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, lifecycle, options
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase, TaskFailed
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, Host
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import ensure_taggable, parse_reference
@@ -31,9 +31,7 @@ class ActionModule(DockerActionBase):
     }
 
     def execute(self, host: Host, args: dict[str, Any]) -> dict[str, Any]:
-        container_name = lifecycle.check_text(args["container"], "container", allow_newlines=False).strip()
-        if not container_name:
-            raise TaskFailed("container: a container name or ID is required")
+        container_name = options.check_container(args["container"], "container")
         repository = ensure_taggable(parse_reference(args["repository"], "repository", default_tag="latest"), "repository")
         message = None if args["message"] is None else lifecycle.check_text(args["message"], "message")
         author = None if args["author"] is None else lifecycle.check_text(args["author"], "author")
@@ -55,7 +53,8 @@ class ActionModule(DockerActionBase):
                 )
             if self.check_mode:
                 return self._result(container, None, before_id, None, changed=True, stopped=True)
-            stop_and_read = [Call(("container", "stop", container.id))] + lifecycle.container_calls(container.id)
+            stop_and_read = [Call(("container", "stop", docker_cli.END_OF_FLAGS, container.id))] + lifecycle.container_calls(
+                container.id)
             results = host.run(stop_and_read)
             docker_cli.raise_for_failures(host, results[:1], "stopping the container")
             container = lifecycle.read_container(host, "container", container_name, results[1], results[2])

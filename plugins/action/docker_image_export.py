@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, lifecycle
+from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, lifecycle, limits
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase, TaskFailed
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, Host
 from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob, verbose_progress
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import parse_tag
-from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_args import MAX_ARGUMENTS_LENGTH
 
 
 class ActionModule(DockerActionBase):
@@ -40,8 +39,10 @@ class ActionModule(DockerActionBase):
             raise TaskFailed("timeout: %r must be a positive number of seconds" % args["timeout"])
         directory = lifecycle.parent_directory(host, path)
         texts = list(dict.fromkeys(spec.text for spec in specs))
-        if sum(len(text) + 3 for text in texts) + len(path) * 2 + 100 > MAX_ARGUMENTS_LENGTH:
-            raise TaskFailed("names: too many names for one command line; export them in several archives")
+        # One docker save takes every name: it must fit in one command line (the partial name has
+        # the same length whatever the images).
+        limits.check_call(host.is_windows, host.name, self._save_arguments(lifecycle.partial_path(host, path, []), texts),
+                          [("path", path, False)] + [("names", text, False) for text in texts])
 
         read_archive = not args["force"]
         info = lifecycle.file_info(
@@ -92,7 +93,7 @@ class ActionModule(DockerActionBase):
         # docker save writes <path>.partial-<token>; the job's runner renames it to path only when
         # the save succeeded, and the job holds a lock on path: no other export writes it meanwhile.
         partial = lifecycle.partial_path(host, path, image_ids)
-        save = Call(("image", "save", "--output", partial) + tuple(texts))
+        save = Call(self._save_arguments(partial, texts))
         job = HostJob(host, "docker save to %s" % path, [save], locks=[path], rename=(partial, path))
         saved = job.run(timeout=args["timeout"], poll_interval=2.0, first_poll_interval=0.5, on_progress=verbose_progress(host, "docker save to %s" % path))[0]
         if not saved.ok:
@@ -108,6 +109,10 @@ class ActionModule(DockerActionBase):
             raise TaskFailed("%s: the archive %s does not hold the images after docker save (did another task write it?)"
                              % (host.name, path))
         return self._result(True, path, final.sha256, final.size, found, before_ids, job.summary())
+
+    @staticmethod
+    def _save_arguments(partial: str, texts: list[str]) -> tuple[str, ...]:
+        return ("image", "save", "--output", partial, docker_cli.END_OF_FLAGS) + tuple(texts)
 
     def _result(self, changed, path, sha256, size, images, before_ids, job) -> dict[str, Any]:
         result: dict[str, Any] = {

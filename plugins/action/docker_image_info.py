@@ -12,6 +12,7 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.reference imp
 
 
 class ActionModule(DockerActionBase):
+    CHUNKED_OPTIONS = ("name",)  # inspected in chunks (docker_cli.chunked)
     ARGUMENT_SPEC = {
         "name": {"type": "list", "elements": "str"},
     }

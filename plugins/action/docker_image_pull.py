@@ -31,6 +31,7 @@ def spec_of(reference: ImageReference) -> ImageSpec:
 
 
 class ActionModule(DockerActionBase):
+    CHUNKED_OPTIONS = ("name",)  # one pull per image; inspected in chunks
     ARGUMENT_SPEC = {
         "name": {"type": "list", "elements": "str", "required": True},
         "tag": {"type": "str", "default": "latest"},
@@ -46,7 +47,7 @@ class ActionModule(DockerActionBase):
         references = self._references(args)
         try:
             platform = registry.check_platform(args["platform"])
-            config_dir = registry.check_config_path(args["config_path"])
+            config_dir = registry.check_config_path(args["config_path"], host.is_windows)
         except registry.OptionError as exc:
             raise TaskFailed(str(exc)) from None
         if not 1 <= args["parallel"] <= PARALLEL_MAX:
@@ -79,8 +80,8 @@ class ActionModule(DockerActionBase):
         if not to_pull:
             return self._result(references, before, before, [], {})
 
-        calls = [Call(("image", "pull") + (("--platform", platform) if platform else ()) + (str(reference),),
-                      environment=environment) for reference in to_pull]
+        calls = [Call(("image", "pull") + (("--platform", platform) if platform else ())
+                      + (docker_cli.END_OF_FLAGS, str(reference)), environment=environment) for reference in to_pull]
         job = HostJob(host, "pulling %s" % ", ".join(str(r) for r in to_pull), calls,
                       parallel=args["parallel"], retries=args["retries"])
         reporter = transfers.ProgressReporter(

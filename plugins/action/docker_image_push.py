@@ -39,7 +39,7 @@ class ActionModule(DockerActionBase):
             raise TaskFailed("name: %r has no namespace; Docker Hub takes pushes only to <user or organisation>/<repository>"
                              % args["name"])
         try:
-            config_dir = registry.check_config_path(args["config_path"])
+            config_dir = registry.check_config_path(args["config_path"], host.is_windows)
         except registry.OptionError as exc:
             raise TaskFailed(str(exc)) from None
         if args["timeout"] <= 0:
@@ -64,7 +64,7 @@ class ActionModule(DockerActionBase):
             return self._result(True, reference, image, None, 0, before, where)
 
         job = HostJob(host, "pushing %s" % name, [
-            Call(("image", "push", name), environment=environment),
+            Call(("image", "push", docker_cli.END_OF_FLAGS, name), environment=environment),
             remote_results[name].call,  # the registry question of the read, asked again after the push
         ], parallel=1)
         reporter = transfers.ProgressReporter(

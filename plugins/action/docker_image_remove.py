@@ -83,7 +83,7 @@ class ActionModule(DockerActionBase):
                 arguments.append("--force")
             if not args["prune"]:
                 arguments.append("--no-prune")
-            arguments.append(target)
+            arguments += [docker_cli.END_OF_FLAGS, target]
             results = host.run([Call(tuple(arguments))] + docker_cli.inspect_calls([image["Id"]]))
             docker_cli.raise_for_failures(host, results[:1], "removing the image")
             remaining = docker_cli.read_inspect(host, results[1:])

@@ -20,6 +20,7 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.reference imp
 
 
 class ActionModule(DockerActionBase):
+    CHUNKED_OPTIONS = ("repository",)  # one tag call per target; inspected in chunks
     ARGUMENT_SPEC = {
         "name": {"type": "str", "required": True},
         "tag": {"type": "str", "default": "latest"},

@@ -29,7 +29,7 @@ class ActionModule(DockerActionBase):
     def execute(self, host: Host, args: dict[str, Any]) -> dict[str, Any]:
         try:
             target = registry.parse_registry_url(args["registry_url"])
-            config_dir = registry.check_config_path(args["config_path"])
+            config_dir = registry.check_config_path(args["config_path"], host.is_windows)
         except registry.OptionError as exc:
             raise TaskFailed(str(exc)) from None
         present = args["state"] == "present"
@@ -57,10 +57,10 @@ class ActionModule(DockerActionBase):
             environment["PATH"] = ""
             result["credentials_store"] = "file"
         if present:
-            call = Call(("login", "--username", username, "--password-stdin", target.address),
+            call = Call(("login", "--username", username, "--password-stdin", docker_cli.END_OF_FLAGS, target.address),
                         stdin=args["password"], environment=environment or None)
         else:
-            call = Call(("logout", target.address), environment=environment or None)
+            call = Call(("logout", docker_cli.END_OF_FLAGS, target.address), environment=environment or None)
         [outcome] = host.run([call])
         docker_cli.raise_for_engine(host, [outcome])
         if not outcome.ok:

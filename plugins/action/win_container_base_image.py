@@ -96,7 +96,7 @@ class ActionModule(DockerActionBase):
         if args["timeout"] <= 0:
             raise TaskFailed("timeout: %r must be a positive number of seconds" % args["timeout"])
         try:
-            config_path = registry_utils.check_config_path(args["config_path"])
+            config_path = registry_utils.check_config_path(args["config_path"], host.is_windows)
         except registry_utils.OptionError as exc:
             raise TaskFailed(str(exc)) from None
 
@@ -267,7 +267,8 @@ class DockerImageTask:
         calls = [base_images.info_call()] + inspects
         listing = request.state == ABSENT and request.auto
         if listing:
-            calls.append(Call(("image", "ls", "--no-trunc", "--format", "{{json .}}", str(target.repository))))
+            calls.append(Call(("image", "ls", "--no-trunc", "--format", "{{json .}}", docker_cli.END_OF_FLAGS,
+                               str(target.repository))))
         state = base_images.read_host(host, calls)
         info = base_images.require_info(host, state.results[0])
         images = docker_cli.read_inspect(host, state.results[1:1 + len(inspects)])
@@ -370,7 +371,7 @@ class DockerImageTask:
 
     def fetch(self, reference: ImageReference, facts: base_images.HostFacts) -> tuple[dict[str, Any], base_images.JobReport]:
         host, request = self.host, self.request
-        inspect = Call(("image", "inspect", str(reference)))
+        inspect = Call(("image", "inspect", docker_cli.END_OF_FLAGS, str(reference)))
         if request.kind == "tar":
             if request.path is None:  # _request requires path for an archive that is not removed
                 raise AssertionError("fetch: source: archive without a path")
@@ -420,8 +421,8 @@ class DockerImageTask:
         if latest_image is not None and latest_image["Id"] in present.values():
             removed.append(request.latest)
         if removed and not self.check_mode:
-            docker_cli.raise_for_failures(host, host.run([Call(args) for args in docker_cli.chunked(("image", "rm"), removed)]),
-                                          "removing the base image")
+            removals = [Call(args) for args in docker_cli.chunked(("image", "rm", docker_cli.END_OF_FLAGS), removed)]
+            docker_cli.raise_for_failures(host, host.run(removals), "removing the base image")
         self.actions.extend("removed %s" % name for name in removed)
         result: dict[str, Any] = {
             "changed": bool(removed),
@@ -488,13 +489,14 @@ class OsImageTask:
         self.warnings: list[str] = []
 
     def engine_rows_call(self) -> Call:
-        return Call(("images", "--no-trunc", "--format", LEGACY_ROW_FORMAT, self.provider_name.lower()))
+        return Call(("images", "--no-trunc", "--format", LEGACY_ROW_FORMAT, docker_cli.END_OF_FLAGS,
+                     self.provider_name.lower()))
 
     def run(self) -> dict[str, Any]:
         host, request = self.host, self.request
         calls = [self.engine_rows_call()]
         if request.latest:
-            calls.append(Call(("inspect", "--type", "image", request.latest)))
+            calls.append(Call(("inspect", "--type", "image", docker_cli.END_OF_FLAGS, request.latest)))
         need_find = request.kind == "provider" and request.state != ABSENT and request.auto
         state = base_images.read_host(
             host, calls, os_images=True,
@@ -538,7 +540,8 @@ class OsImageTask:
                                      option="latest_name")
             tagged = plan.changed
             if tagged and not self.check_mode:
-                docker_cli.raise_for_failures(host, host.run([Call(("tag", visible_id, request.latest))]), "tagging")
+                tag_call = Call(("tag", docker_cli.END_OF_FLAGS, visible_id, request.latest))
+                docker_cli.raise_for_failures(host, host.run([tag_call]), "tagging")
         if tagged:
             self.actions.append("tagged %s as %s" % (engine_name, request.latest))
         changed = install or restarted or tagged or (self.check_mode and visible_id is None)
@@ -612,9 +615,9 @@ class OsImageTask:
     def install_and_check(self, install: bool, version: str, full_name: str, engine_name: str) -> tuple[dict[str, Any], bool]:
         """Install (or only check), then make sure the engine lists the image: S5 restarts docker once."""
         host, request = self.host, self.request
-        calls = [Call(("inspect", "--type", "image", engine_name))]
+        calls = [Call(("inspect", "--type", "image", docker_cli.END_OF_FLAGS, engine_name))]
         if request.latest:
-            calls.append(Call(("tag", engine_name, request.latest)))
+            calls.append(Call(("tag", docker_cli.END_OF_FLAGS, engine_name, request.latest)))
         payload: dict[str, Any] = {
             "action": "check",
             "calls": [host.dialect.call_request(call.exe, list(call.arguments)) for call in calls],
@@ -661,7 +664,7 @@ class OsImageTask:
             untag.insert(0, request.latest)
         changed = bool(uninstall or untag)
         if changed and not self.check_mode:
-            calls = [Call(("rmi",) + tuple(untag))] if untag else []
+            calls = [Call(("rmi", docker_cli.END_OF_FLAGS) + tuple(untag))] if untag else []
             payload = {
                 "action": "uninstall" if uninstall else "check",
                 "full_names": uninstall,

@@ -17,6 +17,11 @@ notes:
     so nothing needs to be compiled or copied to the host.
   - Windows hosts are reached with C(ansible.builtin.winrm), C(ansible.builtin.psrp) or C(ansible.builtin.ssh)
     (shell C(powershell) or C(cmd)); Linux Docker hosts with C(ansible.builtin.local) or C(ansible.builtin.ssh).
+  - Option values are checked on the controller before anything runs on the host, and the error names the option
+    (never the value of a secret). A list, a dict, a boolean or a number with a decimal point given for a string
+    option is refused rather than turned into its text (quote such values in YAML; C(1.10) unquoted is the number
+    1.1); paths must be absolute for the host; a value too long for a command line on the host (32,767 characters on
+    Windows, 131,071 bytes per argument on Linux) is refused.
 attributes:
   action:
     description: Runs as an action plugin on the controller.

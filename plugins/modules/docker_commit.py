@@ -31,6 +31,9 @@ options:
   container:
     description:
       - Name or ID of the container to commit.
+      - A name as Docker allows them (a letter or digit, then at least one more letter, digit, C(_), C(.) or C(-);
+        a leading C(/) is accepted) or an ID (lowercase hex digits, in full or a unique prefix). Anything else, such
+        as a value starting with C(-) that docker would read as one of its own flags, is refused before anything runs.
     type: str
     required: true
   repository:
@@ -53,6 +56,8 @@ options:
         allowed (keyword in any case); anything else, a line break, or a trailing C(\) line continuation is refused
         before anything runs.
       - Labels under C(io.wincontainers.images.commit.) are reserved for the provenance labels.
+      - Each instruction is at most 65,535 bytes (UTF-8), as Docker reads each as one line of a Dockerfile and refuses
+        longer ones; a longer one is refused before anything runs.
     type: list
     elements: str
     default: []

@@ -40,6 +40,8 @@ options:
     description:
       - The Docker client configuration directory whose credentials the push uses (E(DOCKER_CONFIG)), as given to
         M(wincontainers.images.docker_login). By default the host's own configuration.
+      - An absolute path on the managed host (V(C:\\...) or V(\\\\server\\share\\...) on Windows, V(/...) on Linux); a
+        relative path is refused before anything runs. C(~) is not expanded.
     type: str
 extends_documentation_fragment:
   - wincontainers.images.attributes

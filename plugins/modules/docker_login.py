@@ -57,7 +57,8 @@ options:
         M(wincontainers.images.docker_image_push) so that they use these credentials.
       - When the C(config.json) there names no credential store, the module keeps the credentials in that
         C(config.json) rather than in the helper Docker would pick by itself (see the notes on C(wincred)).
-      - An absolute path on the managed host; C(~) is not expanded.
+      - An absolute path on the managed host (V(C:\\...) or V(\\\\server\\share\\...) on Windows, V(/...) on Linux); a
+        relative path is refused before anything runs. C(~) is not expanded.
     type: str
     aliases: [docker_config]
 extends_documentation_fragment:

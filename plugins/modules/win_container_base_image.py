@@ -110,6 +110,8 @@ options:
     description:
       - Docker configuration directory for the pull (C(DOCKER_CONFIG)), holding credentials for a private mirror, as
         M(wincontainers.images.docker_login) writes them.
+      - An absolute path on the managed host (V(C:\\...) or V(\\\\server\\share\\...) on Windows, V(/...) on Linux); a
+        relative path is refused before anything runs. C(~) is not expanded.
     type: str
 notes:
   - The registry's C(latest) tag does not exist for Microsoft base images; O(tag_latest) makes a local one.

@@ -1,10 +1,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The base of every action plugin in the collection.
 
-It validates the task's arguments against the plugin's ``ARGUMENT_SPEC`` before anything runs
-on a host, opens the ``Host``, turns the collection's errors into a failed result with a clear
-message, and removes the values of ``no_log`` options from whatever it returns (ansible-core
-does that for modules, not for action plugins).
+Before anything runs on a host it refuses option values of the wrong type that ansible-core
+would silently turn into other text (``options.check_types``), validates the task's arguments
+against the plugin's ``ARGUMENT_SPEC``, and refuses option values too long for any docker
+command line on the host (``limits.check_options``). It opens the ``Host``, turns the
+collection's errors into a failed result with a clear message, and removes the values of
+``no_log`` options from whatever it returns (ansible-core does that for modules, not for action
+plugins).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.wincontainers.images.plugins.plugin_utils import limits, options
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Host, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import ReferenceError
 
@@ -32,6 +36,9 @@ class DockerActionBase(ActionBase):
     ARGUMENT_SPEC: Mapping[str, Any] = {}
     MUTUALLY_EXCLUSIVE: list[list[str]] = []
     REQUIRED_IF: list[Any] = []
+    # List options whose items the plugin spreads over several docker calls (docker_cli.chunked):
+    # only each item alone must fit in a command line, not all of them together.
+    CHUNKED_OPTIONS: tuple[str, ...] = ()
 
     TRANSFERS_FILES = False
     _supports_check_mode = True
@@ -41,15 +48,24 @@ class DockerActionBase(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         secrets = self._secret_values()
+        args: dict[str, Any] = {}
+        host_name = "host"
         try:
+            options.check_types(self.ARGUMENT_SPEC, self._task.args)
             _validation, args = self.validate_argument_spec(
                 argument_spec=dict(self.ARGUMENT_SPEC),
                 mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
                 required_if=self.REQUIRED_IF,
             )
             host = Host(self, task_vars)
+            host_name = host.name
+            limits.check_options(host.is_windows, self.ARGUMENT_SPEC, args, self.CHUNKED_OPTIONS)
             result.update(self.execute(host, args))
             result.setdefault("changed", False)
+        except limits.CommandTooLong as exc:
+            result.update(failed=True, msg=exc.message_for(host_name, limits.option_texts(self.ARGUMENT_SPEC, args)))
+        except (limits.LimitError, options.OptionError) as exc:
+            result.update(failed=True, msg=str(exc))
         except AnsibleActionFail as exc:
             result.update(failed=True, msg=str(exc.message))
         except TaskFailed as exc:
@@ -72,9 +88,4 @@ class DockerActionBase(ActionBase):
         return bool(self._task.diff)
 
     def _secret_values(self) -> set[str]:
-        values = set()
-        for name, spec in self.ARGUMENT_SPEC.items():
-            value = self._task.args.get(name)
-            if spec.get("no_log") and isinstance(value, str) and value:
-                values.add(value)
-        return values
+        return options.secret_texts(self.ARGUMENT_SPEC, self._task.args)

@@ -400,7 +400,8 @@ def run_docker_job(host: Host, purpose: str, calls: Sequence[Call], timeout: int
 
 
 def pull_call(reference: ImageReference, environment: Mapping[str, str] | None = None) -> Call:
-    return Call(("image", "pull", str(reference)), environment=dict(environment) if environment else None)
+    return Call(("image", "pull", docker_cli.END_OF_FLAGS, str(reference)),
+                environment=dict(environment) if environment else None)
 
 
 def load_call(path: str) -> Call:

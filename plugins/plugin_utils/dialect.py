@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import posix_scripts, powershell_scripts
+from ansible_collections.wincontainers.images.plugins.plugin_utils import limits, posix_scripts, powershell_scripts
 from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_args import join_arguments
 
 # The command ansible-core's own PowerShell shell plugin builds, to the letter: psrp runs the
@@ -86,6 +86,8 @@ class Dialect:
         raise NotImplementedError
 
     def call_request(self, exe: str, arguments: list[str]) -> dict[str, Any]:
+        """The request of one program call; raises ``limits.CommandTooLong`` when the host could
+        not start the program with these arguments (nothing is sent then)."""
         raise NotImplementedError
 
     def read_answer(self, rc: int, stdout: str, stderr: str) -> Mapping[str, Any]:
@@ -115,6 +117,7 @@ class WindowsDialect(Dialect):
         }
 
     def call_request(self, exe: str, arguments: list[str]) -> dict[str, Any]:
+        limits.check_arguments(True, arguments, exe)
         return {"exe": exe, "cmdline": join_arguments(arguments)}
 
 
@@ -135,6 +138,7 @@ class PosixDialect(Dialect):
         return "%s -c %s" % (shlex.quote(self.interpreter), shlex.quote(self.scripts[operation]))
 
     def call_request(self, exe: str, arguments: list[str]) -> dict[str, Any]:
+        limits.check_arguments(False, arguments, exe)
         return {"exe": exe, "argv": list(arguments)}
 
     def job_runner(self) -> dict[str, str]:

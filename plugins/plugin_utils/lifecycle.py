@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli
+from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, limits, options
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import (
     Call,
     CallResult,
@@ -67,15 +67,11 @@ def image_specs(names: Iterable[Any], option: str, tag: str) -> list[ImageSpec]:
 def host_path(host: Host, value: Any, option: str) -> str:
     """An absolute path on the host (Windows or POSIX rules), checked before any exec."""
     path = check_text(value, option, allow_newlines=False)
-    if any(ord(char) < 32 for char in path):
-        raise OptionError("%s: %r contains a control character" % (option, path))
-    if host.is_windows:
-        if not re.match(r"^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/][^\\/]+)", path):
-            raise OptionError("%s: %r is not an absolute Windows path (e.g. C:\\images\\servercore.tar)" % (option, path))
-        if re.search(r'[<>"|?*]', path[2:]):
-            raise OptionError("%s: %r contains a character that Windows paths cannot hold (<>\"|?*)" % (option, path))
-    elif not path.startswith("/"):
-        raise OptionError("%s: %r is not an absolute path" % (option, path))
+    example = "C:\\images\\servercore.tar" if host.is_windows else "/srv/images/servercore.tar"
+    try:
+        path = options.absolute_path(path, option, host.is_windows, example)
+    except options.OptionError as exc:
+        raise OptionError(str(exc)) from None
     if path.endswith(("/", "\\")) and len(path) > 3:
         raise OptionError("%s: %r names a directory; give the archive's file name" % (option, path))
     return path
@@ -117,6 +113,7 @@ def validate_changes(changes: Sequence[Any] | None, option: str = "changes") -> 
                 % (option, text, keyword, ", ".join(COMMIT_INSTRUCTIONS)))
         if not stripped[len(keyword):].strip():
             raise OptionError("%s: %r: the %s instruction has no value" % (option, text, keyword.upper()))
+        limits.check_dockerfile_line(text, option)
         if PROVENANCE_PREFIX in stripped:
             raise OptionError(
                 "%s: %r sets a label under %r, which the module reserves for the commit's provenance"
@@ -186,15 +183,15 @@ def commit_call(
     for change in changes:
         arguments += ["--change", change]
     arguments += ["--change", provenance_change(container_id, fingerprint)]
-    arguments += [container_id, str(repository)]
+    arguments += [docker_cli.END_OF_FLAGS, container_id, str(repository)]
     return Call(tuple(arguments))
 
 
 def container_calls(container: str) -> list[Call]:
     """Inspect (with the size of its writable layer) and filesystem changes of a container."""
     return [
-        Call(("container", "inspect", "--size", container)),
-        Call(("container", "diff", container)),
+        Call(("container", "inspect", "--size", docker_cli.END_OF_FLAGS, container)),
+        Call(("container", "diff", docker_cli.END_OF_FLAGS, container)),
     ]
 
 
@@ -332,7 +329,8 @@ _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$")
 
 
 def history_call(name: str) -> Call:
-    return Call(("image", "history", "--no-trunc", "--human=false", "--format", HISTORY_FORMAT, name))
+    return Call(("image", "history", "--no-trunc", "--human=false", "--format", HISTORY_FORMAT, docker_cli.END_OF_FLAGS,
+                 name))
 
 
 def parse_size(value: Any) -> int:

@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.wincontainers.images.plugins.plugin_utils.docker_cli import (
+    END_OF_FLAGS,
     DockerError,
     first_line,
     json_documents,
     raise_for_engine,
 )
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, CallResult, Host
+from ansible_collections.wincontainers.images.plugins.plugin_utils.options import absolute_path
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import (
     DEFAULT_DOMAIN,
     ImageReference,
@@ -103,8 +105,10 @@ def registry_of(reference: ImageReference) -> Registry:
     return Registry(address=reference.domain, key=reference.domain, is_docker_hub=False)
 
 
-def check_config_path(value: Any, option: str = "config_path") -> str | None:
-    """A Docker configuration directory on the host (``.../config.json`` means its directory)."""
+def check_config_path(value: Any, windows: bool, option: str = "config_path") -> str | None:
+    """A Docker configuration directory on the host (``.../config.json`` means its directory),
+    an absolute path for the host's dialect: a relative one would put credentials in whatever
+    directory the remote shell starts in."""
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
@@ -115,9 +119,15 @@ def check_config_path(value: Any, option: str = "config_path") -> str | None:
     name = re.split(r"[\\/]", text)[-1]
     if name.lower() == "config.json":
         text = text[: -len(name)].rstrip("\\/") or text[: -len(name)]
+        if re.fullmatch(r"[A-Za-z]:", text):
+            text += "\\"  # C:\config.json: the drive's root
         if not text:
             raise OptionError("%s: %r names a config.json without its directory" % (option, value))
-    return text
+    example = "C:\\ProgramData\\ansible\\docker-config" if windows else "/etc/ansible/docker-config"
+    try:
+        return absolute_path(text, option, windows, example)
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
 
 
 def config_environment(config_dir: str | None) -> dict[str, str] | None:
@@ -281,7 +291,7 @@ def manifest_call(reference: ImageReference, insecure: bool, environment: Mappin
     if insecure:
         # What the daemon does for these registries anyway: HTTP, or TLS without verification.
         arguments.append("--insecure")
-    arguments.append(str(reference))
+    arguments += [END_OF_FLAGS, str(reference)]
     return Call(tuple(arguments), environment=dict(environment) if environment else None)
 
 
@@ -470,7 +480,7 @@ def search_call(term: str, limit: int, is_official: bool | None, stars: int | No
         arguments += ["--filter", "is-official=%s" % ("true" if is_official else "false")]
     if stars is not None:
         arguments += ["--filter", "stars=%d" % stars]
-    arguments += ["--", term]
+    arguments += [END_OF_FLAGS, term]
     return Call(tuple(arguments))
 
 

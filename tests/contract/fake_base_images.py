@@ -283,25 +283,28 @@ def docker_extension(docker: FakeDocker, argv: Sequence[str]) -> Process | None:
         return Process(0, json.dumps(info, separators=(",", ":")) + "\n")
     if stopped:
         return None  # the core's engine-down answers
-    if len(argv) == 6 and argv[:5] == ["image", "ls", "--no-trunc", "--format", "{{json .}}"]:
-        return Process(0, _rows(docker, argv[5]))
-    if len(argv) == 5 and argv[:4] == ["images", "--no-trunc", "--format", LEGACY_ROW_FORMAT]:
-        return Process(0, _rows(docker, argv[4], legacy=True))
-    if argv[:3] == ["inspect", "--type", "image"] and len(argv) == 4:
-        image = docker.find(argv[3])
+    args = fwh.parse_docker(argv)  # docker.exe's pflag parsing ("--" ends the flags)
+    if args is None:
+        return None
+    command, names = args.command, list(args.positionals)
+    if command in (("image", "ls"), ("images",)) and len(names) == 1 and args.flag_names == {"--no-trunc", "--format"}:
+        if command == ("image", "ls") and args.value("--format") == "{{json .}}":
+            return Process(0, _rows(docker, names[0]))
+        if command == ("images",) and args.value("--format") == LEGACY_ROW_FORMAT:
+            return Process(0, _rows(docker, names[0], legacy=True))
+    if command == ("inspect",) and args.flags == (("--type", "image"),) and len(names) == 1:
+        image = docker.find(names[0])
         if image is None:
-            return Process(1, "[]\n", "Error: No such image: %s\n" % argv[3])
+            return Process(1, "[]\n", "Error: No such image: %s\n" % names[0])
         return Process(0, docker_json([image]))
-    if argv[0] == "tag" and len(argv) == 3:
-        return docker._tag(argv[1], argv[2])
-    if argv[0] == "rmi" and len(argv) > 1:
-        return _remove(docker, argv[1:])
-    if argv[:2] == ["image", "rm"] and len(argv) > 2:
-        return _remove(docker, argv[2:])
-    if argv[:2] == ["image", "pull"] and len(argv) == 3:
-        return _pull(docker, argv[2])
-    if argv[:3] == ["image", "load", "--input"] and len(argv) == 4:
-        return _load(docker, argv[3])
+    if command == ("tag",) and not args.flags and len(names) == 2:
+        return docker._tag(names[0], names[1])
+    if command in (("rmi",), ("image", "rm")) and not args.flags and names:
+        return _remove(docker, names)
+    if command == ("image", "pull") and not args.flags and len(names) == 1:
+        return _pull(docker, names[0])
+    if command == ("image", "load") and args.flag_names == {"--input"} and not names:
+        return _load(docker, args.value("--input") or "")
     return None
 
 

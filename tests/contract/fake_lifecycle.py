@@ -42,14 +42,17 @@ from typing import Any
 import fake_windows_host as fwh
 from fake_windows_host import (
     KNOWN_EXECUTABLES,
+    DockerArgs,
     FakeDocker,
     FakeHostError,
+    FlagError,
     FakeWindowsHost,
     Process,
     docker_json,
     dotnet_command_line,
     go_time_now,
     load_recorded,
+    parse_docker,
     parse_ref,
     powershell_json,
     split_windows_command_line,
@@ -164,24 +167,12 @@ def _labels_of(change: str) -> dict[str, str]:
     return labels
 
 
-def _commit(docker: FakeDocker, argv: Sequence[str]) -> Process:
-    options: dict[str, Any] = {"changes": []}
-    rest = list(argv[2:])
-    positional = []
-    while rest:
-        word = rest.pop(0)
-        if word in ("--message", "-m", "--author", "-a", "--change", "-c"):
-            value = rest.pop(0)
-            if word in ("--change", "-c"):
-                options["changes"].append(value)
-            else:
-                options[word.lstrip("-")[0]] = value
-        elif word.startswith("--pause="):
-            options["pause"] = word.split("=", 1)[1]
-        elif word.startswith("-"):
-            raise FakeHostError("docker container commit: the fake host does not know the option %r" % word)
-        else:
-            positional.append(word)
+def _commit(docker: FakeDocker, argv: Sequence[str], args: DockerArgs) -> Process:
+    options: dict[str, Any] = {"changes": args.values("--change")}
+    for flag, key in (("--message", "m"), ("--author", "a")):
+        if args.value(flag) is not None:
+            options[key] = args.value(flag)
+    positional = list(args.positionals)
     if len(positional) != 2:
         raise FakeHostError("docker container commit takes CONTAINER and REPOSITORY here, got %r" % positional)
     container = find_container(docker, positional[0])
@@ -217,8 +208,7 @@ def _commit(docker: FakeDocker, argv: Sequence[str]) -> Process:
     return Process(0, image["Id"] + "\n")
 
 
-def _ancestors(docker: FakeDocker, argv: Sequence[str]) -> Process:
-    text = argv[5].split("=", 1)[1]
+def _ancestors(docker: FakeDocker, text: str) -> Process:
     image = docker.find(text)
     rows = []
     if image is not None:
@@ -230,13 +220,11 @@ def _ancestors(docker: FakeDocker, argv: Sequence[str]) -> Process:
     return Process(0, "".join(json.dumps(row, separators=(",", ":")) + "\n" for row in rows))
 
 
-def _remove(docker: FakeDocker, argv: Sequence[str]) -> Process:
-    flags = [a for a in argv[2:] if a.startswith("-")]
-    names = [a for a in argv[2:] if not a.startswith("-")]
-    unknown = set(flags) - {"--force", "-f", "--no-prune"}
-    if unknown or len(names) != 1:
-        raise FakeHostError("docker image rm: unexpected arguments %r" % list(argv))
-    force = bool({"--force", "-f"} & set(flags))
+def _remove(docker: FakeDocker, argv: Sequence[str], args: DockerArgs) -> Process:
+    names = list(args.positionals)
+    if len(names) != 1:
+        raise FakeHostError("docker image rm: the fake host removes one image at a time, not %r" % list(argv))
+    force = args.has("--force")
     name = names[0]
     image = docker.find(name)
     if image is None:
@@ -280,8 +268,7 @@ def _image_rows(docker: FakeDocker) -> Process:
     return Process(0, "".join(json.dumps(row, separators=(",", ":")) + "\n" for row in rows))
 
 
-def _save(docker: FakeDocker, argv: Sequence[str]) -> Process:
-    path, names = argv[3], list(argv[4:])
+def _save(docker: FakeDocker, path: str, names: list[str]) -> Process:
     entries = []
     for name in names:
         image = docker.find(name)
@@ -327,27 +314,36 @@ def _load(docker: FakeDocker, path: str) -> Process | None:
 
 
 def lifecycle_docker(docker: FakeDocker, argv: Sequence[str]) -> Process | None:
-    """The commands of this area; None for anything else."""
-    argv = list(argv)
-    if argv[:3] == ["container", "inspect", "--size"] and len(argv) == 4:
-        return _inspect_container(docker, argv[3], size=True)
-    if argv[:2] == ["container", "diff"] and len(argv) == 3:
-        return _diff(docker, argv[2])
-    if argv[:2] == ["container", "stop"] and len(argv) == 3:
-        return _stop(docker, argv[2])
-    if argv[:2] == ["container", "commit"]:
-        return _commit(docker, argv)
-    if (len(argv) == 8 and argv[:5] == ["container", "ls", "--all", "--no-trunc", "--filter"]
-            and argv[5].startswith("ancestor=") and argv[6:] == ["--format", PS_FORMAT]):
-        return _ancestors(docker, argv)
-    if argv[:2] == ["image", "rm"]:
-        return _remove(docker, argv)
-    if argv == ["image", "ls", "--all", "--no-trunc", "--format", IMAGE_LS_FORMAT]:
+    """The commands of this area; None for anything else. Arguments are read the way docker.exe's
+    pflag reads them (``fake_windows_host.parse_docker``: "--" ends the flags)."""
+    try:
+        args = parse_docker(argv)
+    except FlagError:
+        return None  # the core answers as docker does
+    if args is None or args.has("--help"):
+        return None
+    command, flags, names = args.command, args.flag_names, list(args.positionals)
+    if command == ("container", "inspect") and flags == {"--size"} and len(names) == 1:
+        return _inspect_container(docker, names[0], size=True)
+    if command == ("container", "diff") and not flags and len(names) == 1:
+        return _diff(docker, names[0])
+    if command == ("container", "stop") and not flags and len(names) == 1:
+        return _stop(docker, names[0])
+    if command == ("container", "commit"):
+        return _commit(docker, argv, args)
+    ancestor = args.value("--filter") or ""
+    if (command == ("container", "ls") and flags == {"--all", "--no-trunc", "--filter", "--format"} and not names
+            and ancestor.startswith("ancestor=") and args.value("--format") == PS_FORMAT):
+        return _ancestors(docker, ancestor.split("=", 1)[1])
+    if command == ("image", "rm"):
+        return _remove(docker, argv, args)
+    if (command == ("image", "ls") and flags == {"--all", "--no-trunc", "--format"} and not names
+            and args.value("--format") == IMAGE_LS_FORMAT):
         return _image_rows(docker)
-    if argv[:3] == ["image", "save", "--output"] and len(argv) > 4:
-        return _save(docker, argv)
-    if argv[:3] == ["image", "load", "--input"] and len(argv) == 4:
-        return _load(docker, argv[3])
+    if command == ("image", "save") and flags == {"--output"} and names:
+        return _save(docker, args.value("--output") or "", names)
+    if command == ("image", "load") and flags == {"--input"} and not names:
+        return _load(docker, args.value("--input") or "")
     return None
 
 

@@ -390,6 +390,180 @@ class Process:
     stderr: str = ""
 
 
+# --------------------------------------------------------------------------------------------
+# docker.exe's argument parsing: cobra commands whose flags Go's spf13/pflag parses
+
+# The flags of the docker commands the collection runs (and of their neighbours), as the docker
+# CLI declares them: long name -> (shorthand, takes a value). ``--help`` (``-h``) is every cobra
+# command's own. Docker 1.12's OS image commands (images, inspect, tag, rmi) are listed too: its
+# CLI already used cobra for them (``docker info --format`` fails there with cobra's "unknown
+# flag"), and before cobra, mflag (a fork of Go's flag package) also ends the flags at "--".
+_LIST_FLAGS = {"--all": ("-a", False), "--quiet": ("-q", False), "--no-trunc": (None, False),
+               "--digests": (None, False), "--filter": ("-f", True), "--format": (None, True)}
+DOCKER_FLAGS: dict[tuple[str, ...], dict[str, tuple[str | None, bool]]] = {
+    ("image", "inspect"): {"--format": ("-f", True), "--platform": (None, True)},
+    ("image", "tag"): {},
+    ("image", "ls"): _LIST_FLAGS,
+    ("images",): _LIST_FLAGS,
+    ("image", "rm"): {"--force": ("-f", False), "--no-prune": (None, False), "--platform": (None, True)},
+    ("rmi",): {"--force": ("-f", False), "--no-prune": (None, False)},
+    ("image", "pull"): {"--platform": (None, True), "--all-tags": ("-a", False), "--quiet": ("-q", False),
+                        "--disable-content-trust": (None, False)},
+    ("image", "push"): {"--all-tags": ("-a", False), "--quiet": ("-q", False), "--platform": (None, True),
+                        "--disable-content-trust": (None, False)},
+    ("image", "save"): {"--output": ("-o", True), "--platform": (None, True)},
+    ("image", "load"): {"--input": ("-i", True), "--quiet": ("-q", False), "--platform": (None, True)},
+    ("image", "history"): {"--no-trunc": (None, False), "--human": ("-H", False), "--format": (None, True),
+                           "--quiet": ("-q", False), "--platform": (None, True)},
+    ("container", "inspect"): {"--size": ("-s", False), "--format": ("-f", True)},
+    ("container", "diff"): {},
+    ("container", "stop"): {"--time": ("-t", True), "--signal": ("-s", True)},
+    ("container", "commit"): {"--message": ("-m", True), "--author": ("-a", True), "--change": ("-c", True),
+                              "--pause": ("-p", False)},
+    ("container", "ls"): dict(_LIST_FLAGS, **{"--last": ("-n", True), "--latest": ("-l", False),
+                                              "--size": ("-s", False)}),
+    ("inspect",): {"--type": (None, True), "--format": ("-f", True), "--size": ("-s", False)},
+    ("tag",): {},
+    ("manifest", "inspect"): {"--verbose": ("-v", False), "--insecure": (None, False)},
+    ("login",): {"--username": ("-u", True), "--password": ("-p", True), "--password-stdin": (None, False)},
+    ("logout",): {},
+    ("search",): {"--format": (None, True), "--no-trunc": (None, False), "--limit": (None, True),
+                  "--filter": ("-f", True)},
+    ("info",): {"--format": ("-f", True)},
+    ("version",): {"--format": ("-f", True)},
+}
+
+
+class FlagError(Exception):
+    """What pflag refuses; docker prints it with a pointer to --help and exits with 125."""
+
+
+@dataclass(frozen=True)
+class DockerArgs:
+    """A docker command line as docker.exe reads it."""
+
+    command: tuple[str, ...]
+    flags: tuple[tuple[str, str | None], ...]  # long names, in order; None: a boolean given bare
+    positionals: tuple[str, ...]
+
+    def has(self, name: str) -> bool:
+        return any(flag == name for flag, _value in self.flags)
+
+    def values(self, name: str) -> list[str]:
+        return [value for flag, value in self.flags if flag == name and value is not None]
+
+    def value(self, name: str) -> str | None:
+        found = self.values(name)
+        return found[-1] if found else None
+
+    @property
+    def flag_names(self) -> set[str]:
+        return {flag for flag, _value in self.flags}
+
+
+def pflag_parse(arguments: Sequence[str], flags: Mapping[str, tuple[str | None, bool]]) -> tuple[
+        list[tuple[str, str | None]], list[str]]:
+    """Split a command's arguments as Go's spf13/pflag does (``FlagSet.Parse``, interspersed
+    flags allowed, as cobra sets it), written from pflag's parseArgs/parseLongArg/parseShortArg:
+
+    * an argument that is ``-`` or does not start with ``-`` is positional, wherever it is;
+    * ``--`` ends the flags: every argument after it is positional, even ``--help`` or ``-x``;
+    * ``--name=value`` gives the value; a flag that takes one and has no ``=`` takes the NEXT
+      argument, whatever it is (even one that starts with ``-``); a boolean flag takes no
+      argument (``--pause=false`` sets it explicitly);
+    * ``-x`` is a shorthand; ``-xvalue`` and ``-x value`` give a shorthand its value, and
+      booleans combine (``-aq``);
+    * an unknown flag, or a value flag at the end without its value, is an error.
+    """
+    by_short = {short: name for name, (short, _takes) in flags.items() if short}
+    known = dict(flags)
+    known.setdefault("--help", ("-h", False))
+    by_short.setdefault("-h", "--help")
+    parsed: list[tuple[str, str | None]] = []
+    positionals: list[str] = []
+    rest = list(arguments)
+    while rest:
+        word = rest.pop(0)
+        if len(word) < 2 or not word.startswith("-"):
+            positionals.append(word)
+            continue
+        if word == "--":
+            positionals.extend(rest)
+            break
+        if word.startswith("--"):
+            name, equals, value = word.partition("=")
+            if name not in known:
+                raise FlagError("unknown flag: %s" % name)
+            takes = known[name][1]
+            if equals:
+                parsed.append((name, value))
+            elif not takes:
+                parsed.append((name, None))
+            elif rest:
+                parsed.append((name, rest.pop(0)))
+            else:
+                raise FlagError("flag needs an argument: %s" % name)
+            continue
+        letters = word[1:]
+        while letters:
+            short = "-" + letters[0]
+            name = by_short.get(short)
+            if name is None:
+                raise FlagError("unknown shorthand flag: '%s' in %s" % (letters[0], word))
+            letters = letters[1:]
+            if not known[name][1]:
+                if letters.startswith("="):
+                    parsed.append((name, letters[1:]))
+                    letters = ""
+                else:
+                    parsed.append((name, None))
+                continue
+            if letters:
+                parsed.append((name, letters[1:] if letters.startswith("=") else letters))
+            elif rest:
+                parsed.append((name, rest.pop(0)))
+            else:
+                raise FlagError("flag needs an argument: '%s' in %s" % (short[1], word))
+            letters = ""
+    return parsed, positionals
+
+
+def parse_docker(argv: Sequence[str]) -> DockerArgs | None:
+    """The command, flags and positional arguments of a docker command line; None for a
+    command this table does not know. Raises ``FlagError`` as pflag would."""
+    argv = list(argv)
+    for length in (2, 1):
+        command = tuple(argv[:length])
+        if len(command) == length and command in DOCKER_FLAGS:
+            flags, positionals = pflag_parse(argv[length:], DOCKER_FLAGS[command])
+            return DockerArgs(command, tuple(flags), tuple(positionals))
+    return None
+
+
+def same_docker_call(argv: Sequence[str], recorded: Sequence[str]) -> bool:
+    """Whether docker reads both argument vectors alike (``image inspect -- x`` and ``image
+    inspect x`` are the same call); unknown commands must be equal word for word."""
+    if list(argv) == list(recorded):
+        return True
+    try:
+        mine, theirs = parse_docker(argv), parse_docker(recorded)
+    except FlagError:
+        return False
+    return mine is not None and mine == theirs
+
+
+def flag_error(argv: Sequence[str], error: FlagError) -> Process:
+    """docker.exe's answer to a flag pflag refuses: the message, a pointer to --help, exit 125."""
+    command = " ".join(word for word in argv[:2] if not word.startswith("-"))
+    return Process(125, "", "%s\nSee 'docker %s --help'.\n" % (error, command))
+
+
+def help_text(args: DockerArgs) -> Process:
+    """``--help`` before any ``--``: cobra prints the command's usage on stdout and exits 0."""
+    return Process(0, "\nUsage:  docker %s [OPTIONS] ...\n\nOptions:\n  -h, --help   help for %s\n"
+                   % (" ".join(args.command), args.command[-1]))
+
+
 class FakeDocker:
     """docker.exe on the host: recorded answers first, then the emulated image commands."""
 
@@ -407,13 +581,20 @@ class FakeDocker:
         recorded = self._recorded(argv, stdin)
         if recorded is not None:
             return recorded
+        try:
+            args = parse_docker(argv)
+        except FlagError as exc:
+            return flag_error(argv, exc)
+        if args is not None and args.has("--help"):
+            return help_text(args)
         if self.scenario.get("engine") == "stopped":
-            return self._engine_down(argv)
-        if list(argv[:2]) == ["image", "inspect"] and len(argv) > 2 and not argv[2].startswith("-"):
-            return self._inspect(argv[2:])
-        if list(argv[:2]) == ["image", "tag"] and len(argv) == 4 and not any(a.startswith("-") for a in argv[2:]):
-            return self._tag(argv[2], argv[3])
-        if list(argv) == ["image", "ls", "--all", "--quiet", "--no-trunc"]:
+            return self._engine_down(args, argv)
+        if args is not None and args.command == ("image", "inspect") and not args.flags and args.positionals:
+            return self._inspect(args.positionals)
+        if args is not None and args.command == ("image", "tag") and not args.flags and len(args.positionals) == 2:
+            return self._tag(*args.positionals)
+        if (args is not None and args.command == ("image", "ls") and not args.positionals
+                and args.flags == (("--all", None), ("--quiet", None), ("--no-trunc", None))):
             return self._list_ids()
         raise FakeHostError(
             "no recorded answer for docker %s; add one to the scenario's 'answers' or emulate "
@@ -425,12 +606,16 @@ class FakeDocker:
     def _recorded(self, argv: Sequence[str], stdin: str | None) -> Process | None:
         for answer in self.scenario.get("answers") or []:
             if "argv" in answer:
-                matched = list(argv) == list(answer["argv"])
+                # docker reads "manifest inspect --verbose -- x" as it reads "manifest inspect --verbose x"
+                matched = same_docker_call(argv, answer["argv"])
             else:
                 prefix = list(answer["argv_prefix"])
+                rest = list(argv[len(prefix):])
+                if rest[:1] == ["--"] and "--" not in prefix:
+                    rest = rest[1:]  # the end of the flags before the names
                 matched = list(argv[: len(prefix)]) == prefix
                 if matched and "names" in answer:
-                    matched = sorted(argv[len(prefix):]) == sorted(answer["names"])
+                    matched = sorted(rest) == sorted(answer["names"])
             if matched and "stdin" in answer:
                 matched = stdin == answer["stdin"]
             if matched:
@@ -439,18 +624,20 @@ class FakeDocker:
 
     # engine stopped ------------------------------------------------------------------------
 
-    def _engine_down(self, argv: Sequence[str]) -> Process:
+    def _engine_down(self, args: DockerArgs | None, argv: Sequence[str]) -> Process:
         def text(method: str, path: str) -> str:
             if str(self.scenario.get("docker_cli", "27")) == "29":
                 return ENGINE_DOWN_29
             return ENGINE_DOWN % (method, path)
 
-        if list(argv[:2]) == ["image", "inspect"]:
-            lines = [text("Get", "/images/%s/json" % name) for name in argv[2:]]
+        command = args.command if args is not None else tuple(argv[:2])
+        positionals = args.positionals if args is not None else tuple(argv[2:])
+        if command == ("image", "inspect"):
+            lines = [text("Get", "/images/%s/json" % name) for name in positionals]
             return Process(1, "[]\n", "\n".join(lines) + "\n")
-        if list(argv[:2]) == ["image", "tag"] and len(argv) == 4:
-            return Process(1, "", text("Post", "/images/%s/tag" % argv[2]) + "\n")
-        if list(argv[:2]) == ["image", "ls"]:
+        if command == ("image", "tag") and len(positionals) == 2:
+            return Process(1, "", text("Post", "/images/%s/tag" % positionals[0]) + "\n")
+        if command == ("image", "ls"):
             return Process(1, "", text("Get", "/images/json?all=1") + "\n")
         return Process(1, "", text("Get", "/_ping") + "\n")
 

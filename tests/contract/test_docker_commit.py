@@ -55,8 +55,9 @@ def test_check_mode_reads_once_and_changes_nothing(commit_play) -> None:
     checked = run.named("check")
     assert checked.status == "ok" and checked.changed, checked.msg
     assert checked.execs == 1 and not checked.exchanges[0].state_changed
-    assert checked.exchanges[0].argvs == [["container", "inspect", "--size", "iis-build"], ["container", "diff", "iis-build"],
-                                          ["image", "inspect", "windowsservercoreiis:latest"]]
+    assert checked.exchanges[0].argvs == [["container", "inspect", "--size", "--", "iis-build"],
+                                          ["container", "diff", "--", "iis-build"],
+                                          ["image", "inspect", "--", "windowsservercoreiis:latest"]]
     assert checked.result["image"] is None
     assert checked.result["diff"] == {"before": {"image_id": None}, "after": {"image_id": "(new image)"}}
 
@@ -75,9 +76,9 @@ def test_first_run_commits_with_every_value_unchanged(commit_play) -> None:
         "--change", CHANGES[0], "--change", CHANGES[1], "--change", CHANGES[2], "--change", CHANGES[3],
         "--change", "LABEL io.wincontainers.images.commit.container=%s io.wincontainers.images.commit.fingerprint=%s"
         % (IIS["Id"], fingerprint),
-        IIS["Id"], "windowsservercoreiis:latest",
+        "--", IIS["Id"], "windowsservercoreiis:latest",
     ]
-    assert first.exchanges[1].argvs[1] == ["image", "inspect", "windowsservercoreiis:latest"]
+    assert first.exchanges[1].argvs[1] == ["image", "inspect", "--", "windowsservercoreiis:latest"]
     image = host.image("windowsservercoreiis:latest")
     assert image is not None and first.result["image_id"] == image["Id"]
     assert image["Parent"] == SERVERCORE_ID
@@ -113,8 +114,9 @@ def test_stop_running_stops_then_commits(commit_play) -> None:
     stop = run.named("stop")
     assert stop.status == "ok" and stop.changed and stop.result["stopped"] is True, stop.msg
     assert stop.execs == 3
-    assert stop.exchanges[1].argvs == [["container", "stop", WEB["Id"]], ["container", "inspect", "--size", WEB["Id"]],
-                                       ["container", "diff", WEB["Id"]]]
+    assert stop.exchanges[1].argvs == [["container", "stop", "--", WEB["Id"]],
+                                       ["container", "inspect", "--size", "--", WEB["Id"]],
+                                       ["container", "diff", "--", WEB["Id"]]]
     assert stop.exchanges[2].argvs[0][:2] == ["container", "commit"]
     assert stop.exchanges[2].argvs[0][-1] == "registry.contoso.test/apps/webapp:snapshot"
     again = run.named("stop again")

@@ -64,9 +64,9 @@ def test_export_check_mode_is_one_read(archive_play) -> None:
     assert request["files"] == [{"path": ARCHIVE, "hash": True}, {"path": "C:\\images", "hash": False}]
     # docker inspect and tar.exe in the same exec; tar only runs when the archive exists
     assert [split_windows_command_line("x " + call["cmdline"])[1:] for call in request["calls"]] == [
-        ["image", "inspect", SERVERCORE, NANOSERVER], ["-xOf", ARCHIVE, "manifest.json"]]
+        ["image", "inspect", "--", SERVERCORE, NANOSERVER], ["-xOf", ARCHIVE, "manifest.json"]]
     assert request["calls"][1]["exe"] == "tar" and request["calls"][1]["if_exists"] == 0
-    assert checked.exchanges[0].argvs == [["image", "inspect", SERVERCORE, NANOSERVER]]
+    assert checked.exchanges[0].argvs == [["image", "inspect", "--", SERVERCORE, NANOSERVER]]
 
 
 def test_export_writes_a_partial_archive_through_a_job_then_renames_it(archive_play) -> None:
@@ -75,7 +75,7 @@ def test_export_writes_a_partial_archive_through_a_job_then_renames_it(archive_p
     assert first.status == "ok" and first.changed, first.msg
     assert operations(first) == ["file_info", "job_start", "job_status", "job_cleanup", "file_info"]
     (save,) = first.exchanges[1].argvs
-    assert save[:3] == ["image", "save", "--output"] and save[4:] == [SERVERCORE, NANOSERVER]
+    assert save[:3] == ["image", "save", "--output"] and save[4:] == ["--", SERVERCORE, NANOSERVER]
     partial = save[3]
     assert re.fullmatch(re.escape(ARCHIVE) + r"\.partial-[0-9a-f]{16}", partial)
     final = first.exchanges[4].request
@@ -93,7 +93,8 @@ def test_export_again_compares_the_manifest_in_one_exec(archive_play) -> None:
     again = run.named("export again")
     assert again.status == "ok" and not again.changed, again.msg
     assert operations(again) == ["file_info"]
-    assert again.exchanges[0].argvs == [["image", "inspect", SERVERCORE, NANOSERVER], ["-xOf", ARCHIVE, "manifest.json"]]
+    assert again.exchanges[0].argvs == [["image", "inspect", "--", SERVERCORE, NANOSERVER],
+                                        ["-xOf", ARCHIVE, "manifest.json"]]
     assert again.result["sha256"] == run.named("export").result["sha256"]
 
 

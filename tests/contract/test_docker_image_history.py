@@ -14,7 +14,7 @@ from fake_windows_host import RECORDED
 MODULE = "wincontainers.images.docker_image_history"
 WEBAPP = "registry.contoso.test/apps/webapp:1.4.2"
 WEBAPP_ID = recorded_image("webapp_1.4.2.json")["Id"]
-HISTORY_ARGV = ["image", "history", "--no-trunc", "--human=false", "--format", "{{json .}}", WEBAPP]
+HISTORY_ARGV = ["image", "history", "--no-trunc", "--human=false", "--format", "{{json .}}", "--", WEBAPP]
 ROWS = Path(RECORDED / "lifecycle" / "history_webapp_1.4.2.jsonl").read_text(encoding="utf-8")
 
 
@@ -32,7 +32,7 @@ def test_history_is_one_exec_with_normalised_values(make_windows_host, transport
     history, missing = run.tasks
     assert history.status == "ok" and not history.changed, history.msg
     assert history.execs == 1
-    assert history.exchanges[0].argvs == [["image", "inspect", WEBAPP], HISTORY_ARGV]
+    assert history.exchanges[0].argvs == [["image", "inspect", "--", WEBAPP], HISTORY_ARGV]
     assert history.result["image_id"] == WEBAPP_ID
     layers = history.result["history"]
     assert [layer["id"] for layer in layers] == [WEBAPP_ID, None, None, None, None]

@@ -82,7 +82,7 @@ def test_missing_names_are_left_out(info_play: tuple[ContractHost, PlayRun]) -> 
     _host, run = info_play
     task = run.tasks[0]
     assert sorted(ids(task.result)) == sorted([SERVERCORE_ID, WEBAPP_ID])
-    assert task.exchanges[0].argvs == [["image", "inspect"] + NAMED]
+    assert task.exchanges[0].argvs == [["image", "inspect", "--"] + NAMED]
     servercore = next(i for i in task.result["images"] if i["Id"] == SERVERCORE_ID)
     assert servercore["Os"] == "windows" and servercore["OsVersion"] == "10.0.20348.2849"
     assert servercore["RepoTags"] == [SERVERCORE]
@@ -97,21 +97,21 @@ def test_omitted_name_lists_all_images_in_one_exec(info_play: tuple[ContractHost
     listing, inspect = exchange.argvs
     assert listing == ["image", "ls", "--all", "--quiet", "--no-trunc"]
     # webapp has two tags, so `image ls` lists its ID twice; the host passes each ID once.
-    assert inspect[:2] == ["image", "inspect"] and sorted(inspect[2:]) == sorted(ALL_IDS)
+    assert inspect[:3] == ["image", "inspect", "--"] and sorted(inspect[3:]) == sorted(ALL_IDS)
 
 
 def test_images_by_id(info_play: tuple[ContractHost, PlayRun]) -> None:
     _host, run = info_play
     task = run.tasks[2]
     assert sorted(ids(task.result)) == sorted([NANOSERVER_ID, PREVIOUS_ID])
-    assert task.exchanges[0].argvs == [["image", "inspect"] + BY_ID]
+    assert task.exchanges[0].argvs == [["image", "inspect", "--"] + BY_ID]
 
 
 def test_reference_characters_arrive_unchanged(info_play: tuple[ContractHost, PlayRun]) -> None:
     _host, run = info_play
     task = run.tasks[3]
     assert task.result["images"] == []
-    assert task.exchanges[0].argvs == [["image", "inspect"] + EDGE]
+    assert task.exchanges[0].argvs == [["image", "inspect", "--"] + EDGE]
 
 
 def test_500_names_constant_command_line_and_chunked_calls(info_play: tuple[ContractHost, PlayRun]) -> None:
@@ -122,9 +122,9 @@ def test_500_names_constant_command_line_and_chunked_calls(info_play: tuple[Cont
     # The docker calls are split so that each process's command line fits CreateProcess...
     assert len(exchange.processes) >= 2
     for process in exchange.processes:
-        assert process["argv"][:2] == ["image", "inspect"]
+        assert process["argv"][:3] == ["image", "inspect", "--"]
         assert process["command_line_length"] < CREATE_PROCESS_LIMIT
-    assert [name for argv in exchange.argvs for name in argv[2:]] == MANY
+    assert [name for argv in exchange.argvs for name in argv[3:]] == MANY
     # ... while the command line of the exec does not grow with the input.
     commands = {e.raw["command"] for e in run.exchanges}
     scripts = {e.script_name for e in run.exchanges}
@@ -169,8 +169,10 @@ def test_engine_stopped(make_windows_host: Callable[..., ContractHost], transpor
     ])
     for task in run.tasks:
         assert task.failed and task.execs == 1, (task.name, task.status, task.msg)
-        assert task.msg.startswith(INVENTORY_HOSTNAME + ": the Docker engine is not reachable"), task.msg
-        assert "//./pipe/docker_engine" in task.msg and "Start-Service docker" in task.msg
+        assert task.msg.startswith(INVENTORY_HOSTNAME + ": the Docker engine is not reachable at "
+                                   "npipe:////./pipe/docker_engine (docker's default endpoint)"), task.msg
+        assert task.msg.endswith("Start the engine (Start-Service docker) or, if it listens elsewhere, set DOCKER_HOST "
+                                 "in the task's environment"), task.msg
 
 
 @pytest.mark.parametrize("transport", ["winrm"])
@@ -178,5 +180,8 @@ def test_engine_stopped_docker_cli_29_wording(make_windows_host: Callable[..., C
     host = make_windows_host(transport, engine="stopped", docker_cli="29")
     task = host.run([{"name": "named", MODULE: {"name": [SERVERCORE]}}]).task
     assert task.failed and task.execs == 1
-    assert task.msg.startswith(INVENTORY_HOSTNAME + ": the Docker engine is not reachable"), task.msg
-    assert "failed to connect to the docker API at npipe:////./pipe/docker_engine" in task.msg
+    # docker's cause, without its own advice ("check if the path is correct and if the daemon is running")
+    assert task.msg.startswith(INVENTORY_HOSTNAME + ": the Docker engine is not reachable at npipe:////./pipe/"
+                               "docker_engine (docker's default endpoint): open //./pipe/docker_engine: The system "
+                               "cannot find the file specified. Start the engine (Start-Service docker)"), task.msg
+    assert "check if" not in task.msg and "running" not in task.msg

@@ -39,7 +39,7 @@ def test_present_images_cost_one_exec(pull_play) -> None:
     run = pull_play[1]
     present = run.named("present")
     assert present.status == "ok" and not present.changed and present.execs == 1
-    assert present.exchanges[0].argvs == [["image", "inspect", SERVERCORE, NANOSERVER]]
+    assert present.exchanges[0].argvs == [["image", "inspect", "--", SERVERCORE, NANOSERVER]]
     first = present.result["images"][0]
     assert first == {"reference": SERVERCORE, "id": SERVERCORE_ID, "changed": False, "pulled": False,
                      "digest": "sha256:533b0b5831722428f3ef85afaf602fc53cf3c4757dc564b085eb96560f2e32d0"}
@@ -58,9 +58,9 @@ def test_pull_always_in_check_mode_asks_the_registry_in_the_same_exec(pull_play)
     always = run.named("always, check mode")
     assert always.status == "ok" and not always.changed and always.execs == 1, always.msg
     assert always.exchanges[0].argvs == [
-        ["image", "inspect", SERVERCORE],
+        ["image", "inspect", "--", SERVERCORE],
         ["info", "--format", "{{json .RegistryConfig}}"],
-        ["manifest", "inspect", "--verbose", SERVERCORE],
+        ["manifest", "inspect", "--verbose", "--", SERVERCORE],
     ]
 
 
@@ -86,7 +86,7 @@ def test_a_missing_image_is_pulled_in_a_detached_job_then_costs_one_exec(
     scripts = [exchange.script_name for exchange in pulled.exchanges]
     assert scripts[0] == "run" and scripts[1] == "job_start" and "job_status" in scripts and scripts[-1] == "run"
     # Only the missing image is pulled, by the detached job, never by the read or the final inspect.
-    assert pulled.exchanges[1].argvs == [["image", "pull", LTSC2019]]
+    assert pulled.exchanges[1].argvs == [["image", "pull", "--", LTSC2019]]
     by_reference = {image["reference"]: image for image in pulled.result["images"]}
     assert by_reference[LTSC2019]["changed"] and by_reference[LTSC2019]["pulled"]
     assert not by_reference[SERVERCORE]["changed"]

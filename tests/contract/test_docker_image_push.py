@@ -46,9 +46,9 @@ def test_an_image_the_registry_holds_is_not_pushed(push_play) -> None:
     done = run.named("up to date")
     assert done.status == "ok" and not done.changed and done.execs == 1, done.msg
     assert done.exchanges[0].argvs == [
-        ["image", "inspect", WEBAPP],
+        ["image", "inspect", "--", WEBAPP],
         ["info", "--format", "{{json .RegistryConfig}}"],
-        ["manifest", "inspect", "--verbose", WEBAPP],
+        ["manifest", "inspect", "--verbose", "--", WEBAPP],
     ]
     assert done.result["digest"] == "sha256:5f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
     assert done.result["image_id"] == WEBAPP_ID and done.result["foreign_layers"] == 1
@@ -95,7 +95,7 @@ def test_a_missing_tag_is_pushed_in_a_detached_job(transport: str, make_windows_
     webapp = dict(recorded_image("webapp_1.4.2.json"))
     webapp["RepoTags"] = webapp["RepoTags"] + [LATEST]
     registry = load_scenario("registry")
-    push = {"argv": ["image", "push", LATEST], "rc": 0, "stdout": PUSH_OUTPUT}
+    push = {"argv": ["image", "push", "--", LATEST], "rc": 0, "stdout": PUSH_OUTPUT}
     host = make_windows_host(transport, registry, images=["servercore_ltsc2022.json", webapp],
                              answers=registry["answers"] + [push])
     run = host.run([{"name": "push", MODULE: {"name": LATEST}, "diff": True}])
@@ -104,8 +104,8 @@ def test_a_missing_tag_is_pushed_in_a_detached_job(transport: str, make_windows_
     scripts = [exchange.script_name for exchange in pushed.exchanges]
     assert scripts[0] == "run" and scripts[1] == "job_start" and "job_status" in scripts and scripts[-1] == "job_cleanup"
     # The read asks the registry once; the job pushes, then asks the same question again.
-    assert pushed.exchanges[0].argvs[-1] == ["manifest", "inspect", "--verbose", LATEST]
-    assert pushed.exchanges[1].argvs == [["image", "push", LATEST], ["manifest", "inspect", "--verbose", LATEST]]
+    assert pushed.exchanges[0].argvs[-1] == ["manifest", "inspect", "--verbose", "--", LATEST]
+    assert pushed.exchanges[1].argvs == [["image", "push", "--", LATEST], ["manifest", "inspect", "--verbose", "--", LATEST]]
     assert pushed.result["digest"] == WEBAPP_DIGEST and pushed.result["image_id"] == WEBAPP_ID
     assert pushed.result["diff"] == {"before": {"digest": None, "present": False},
                                      "after": {"digest": WEBAPP_DIGEST, "present": True, "image_id": WEBAPP_ID}}

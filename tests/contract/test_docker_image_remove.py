@@ -45,12 +45,12 @@ def test_one_tag_of_two_is_untagged_only(remove_play) -> None:
     assert first.status == "ok" and first.changed, first.msg
     assert first.execs == 2
     assert first.exchanges[0].argvs == [
-        ["image", "inspect", "registry.contoso.test/apps/webapp:latest"],
+        ["image", "inspect", "--", "registry.contoso.test/apps/webapp:latest"],
         ["container", "ls", "--all", "--no-trunc", "--filter", "ancestor=registry.contoso.test/apps/webapp:latest",
          "--format", PS_FORMAT],
     ]
-    assert first.exchanges[1].argvs == [["image", "rm", "registry.contoso.test/apps/webapp:latest"],
-                                        ["image", "inspect", WEBAPP_ID]]
+    assert first.exchanges[1].argvs == [["image", "rm", "--", "registry.contoso.test/apps/webapp:latest"],
+                                        ["image", "inspect", "--", WEBAPP_ID]]
     assert first.result["untagged"] == ["registry.contoso.test/apps/webapp:latest"] and first.result["deleted"] == []
     assert first.result["diff"] == {
         "before": {"image_id": WEBAPP_ID, "tags": ["registry.contoso.test/apps/webapp:1.4.2",
@@ -80,7 +80,7 @@ def test_no_prune_and_the_diff_of_a_deleted_image(remove_play) -> None:
     host, run = remove_play
     removed = run.named("no prune")
     assert removed.status == "ok" and removed.changed and removed.execs == 2, removed.msg
-    assert removed.exchanges[1].argvs[0] == ["image", "rm", "--no-prune", "mcr.microsoft.com/windows/nanoserver:ltsc2022"]
+    assert removed.exchanges[1].argvs[0] == ["image", "rm", "--no-prune", "--", "mcr.microsoft.com/windows/nanoserver:ltsc2022"]
     assert removed.result["deleted"] == [NANOSERVER_ID]
     assert removed.result["diff"]["after"] == {"image_id": None, "tags": []}
     assert host.image("mcr.microsoft.com/windows/nanoserver:ltsc2022") is None
@@ -90,7 +90,7 @@ def test_an_untagged_image_by_id(remove_play) -> None:
     host, run = remove_play
     removed = run.named("untagged by ID")
     assert removed.status == "ok" and removed.changed and removed.execs == 2, removed.msg
-    assert removed.exchanges[1].argvs[0] == ["image", "rm", PREVIOUS_ID]
+    assert removed.exchanges[1].argvs[0] == ["image", "rm", "--", PREVIOUS_ID]
     assert removed.result["deleted"] == [PREVIOUS_ID]
     assert all(image["Id"] != PREVIOUS_ID for image in host.state["images"])
 

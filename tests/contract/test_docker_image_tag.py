@@ -49,7 +49,7 @@ def test_check_mode_reports_the_change_and_changes_nothing(tag_play: tuple[Contr
     assert checked.status == "ok" and checked.changed, checked.msg
     assert checked.result["tagged_images"] == [TARGET]
     assert checked.execs == 1 and not checked.exchanges[0].state_changed
-    assert checked.exchanges[0].argvs == [["image", "inspect", SERVERCORE, TARGET]]
+    assert checked.exchanges[0].argvs == [["image", "inspect", "--", SERVERCORE, TARGET]]
     assert checked.result["diff"] == {"before": {TARGET: None}, "after": {TARGET: SERVERCORE_ID}}
 
 
@@ -60,7 +60,7 @@ def test_first_run_tags_with_two_execs(tag_play: tuple[ContractHost, PlayRun]) -
     assert first.execs == 2
     read, write = first.exchanges
     assert not read.state_changed and write.state_changed
-    assert write.argvs == [["image", "tag", SERVERCORE_ID, TARGET]]
+    assert write.argvs == [["image", "tag", "--", SERVERCORE_ID, TARGET]]
     assert first.result["tagged_images"] == [TARGET]
     assert first.result["image"]["Id"] == SERVERCORE_ID
     assert first.result["diff"] == {"before": {TARGET: None}, "after": {TARGET: SERVERCORE_ID}}
@@ -104,7 +104,7 @@ def test_existing_images_overwrite_moves_the_tag(tag_play: tuple[ContractHost, P
     moved = run.named("overwrite")
     assert moved.status == "ok" and moved.changed, moved.msg
     assert moved.execs == 2
-    assert moved.exchanges[1].argvs == [["image", "tag", NANOSERVER_ID, WEBAPP_LATEST]]
+    assert moved.exchanges[1].argvs == [["image", "tag", "--", NANOSERVER_ID, WEBAPP_LATEST]]
     assert moved.result["diff"] == {"before": {WEBAPP_LATEST: WEBAPP_ID}, "after": {WEBAPP_LATEST: NANOSERVER_ID}}
     assert WEBAPP_LATEST in host.image(NANOSERVER)["RepoTags"]
     assert host.image("registry.contoso.test/apps/webapp:1.4.2")["RepoTags"] == ["registry.contoso.test/apps/webapp:1.4.2"]

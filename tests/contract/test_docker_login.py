@@ -67,7 +67,7 @@ def test_own_configuration_logs_in_without_the_helper(login_play: PlayRun) -> No
     read, write = own.exchanges
     assert read.request == {"config_dir": OWN}
     [process] = write.processes
-    assert process["argv"] == ["login", "--username", "deploy", "--password-stdin", "registry2.contoso.test"]
+    assert process["argv"] == ["login", "--username", "deploy", "--password-stdin", "--", "registry2.contoso.test"]
     assert process["env"] == {"DOCKER_CONFIG": OWN, "PATH": ""}
     assert own.result["config_file"] == OWN + "\\config.json" and own.result["credentials_store"] == "file"
     assert own.result["diff"] == {"before": {"logged_in": False, "username": None},
@@ -89,7 +89,7 @@ def test_check_mode_reads_only(login_play: PlayRun) -> None:
 def test_logout(login_play: PlayRun) -> None:
     logout = login_play.named("logout")
     assert logout.status == "ok" and logout.changed and logout.execs == 2
-    assert logout.exchanges[1].argvs == [["logout", "registry.contoso.test"]]
+    assert logout.exchanges[1].argvs == [["logout", "--", "registry.contoso.test"]]
     assert logout.exchanges[1].processes[0]["env"] == {"DOCKER_CONFIG": READY}
 
 

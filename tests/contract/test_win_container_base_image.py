@@ -134,7 +134,7 @@ def test_auto_then_no_change(ws2022) -> None:
     host, run = ws2022
     first, again = run.tasks[1], run.tasks[2]
     assert first.changed and scripts(first) == ["host_info", "run"]
-    assert first.exchanges[1].argvs == [["image", "tag", CURRENT_ID, "windowsservercore:latest"]]
+    assert first.exchanges[1].argvs == [["image", "tag", "--", CURRENT_ID, "windowsservercore:latest"]]
     assert first.result["host_build"] == 20348 and first.result["build"] == 20348
     assert first.result["os_version"] == "10.0.20348.2849"
     assert not again.changed and scripts(again) == ["host_info"]
@@ -158,7 +158,8 @@ def test_state_latest_pulls_in_a_detached_job_and_moves_the_local_name(ws2022) -
     assert latest.changed, latest.msg
     assert scripts(latest) == ["host_info", "job_start", "job_status", "job_cleanup", "run"]
     start = latest.exchanges[1]
-    assert start.argvs == [["image", "pull", SERVERCORE + ":ltsc2022"], ["image", "inspect", SERVERCORE + ":ltsc2022"]]
+    assert start.argvs == [["image", "pull", "--", SERVERCORE + ":ltsc2022"],
+                           ["image", "inspect", "--", SERVERCORE + ":ltsc2022"]]
     assert latest.result["image_id"] == NEXT["Id"] and latest.result["os_version"] == "10.0.20348.2966"
     assert latest.result["actions"] == ["pulled %s:ltsc2022" % SERVERCORE,
                                         "tagged %s:ltsc2022 as windowsservercore:latest" % SERVERCORE]
@@ -207,7 +208,7 @@ def test_absent(ws2022) -> None:
     assert check.changed and scripts(check) == ["host_info"]
     assert check.result["removed"] == [SERVERCORE + ":ltsc2019"]
     assert absent.changed and scripts(absent) == ["host_info", "run"]
-    assert absent.exchanges[1].argvs == [["image", "rm", SERVERCORE + ":ltsc2019"]]
+    assert absent.exchanges[1].argvs == [["image", "rm", "--", SERVERCORE + ":ltsc2019"]]
     assert absent.result["diff"] == {"before": {SERVERCORE + ":ltsc2019": LTSC2019["Id"]},
                                      "after": {SERVERCORE + ":ltsc2019": None}}
     assert not again.changed and scripts(again) == ["host_info"]
@@ -230,7 +231,7 @@ def test_auto_on_windows_server_2019(make_windows_host) -> None:
     run = host.run([task("servercore", name="WindowsServerCore"), task("nanoserver", name="NanoServer")])
     servercore, nanoserver = run.tasks
     assert servercore.changed and servercore.result["version"] == "ltsc2019", servercore.msg
-    assert servercore.exchanges[1].argvs[0] == ["image", "pull", SERVERCORE + ":ltsc2019"]
+    assert servercore.exchanges[1].argvs[0] == ["image", "pull", "--", SERVERCORE + ":ltsc2019"]
     assert host.image("windowsservercore:latest")["Id"] == LTSC2019["Id"]
     assert nanoserver.changed and nanoserver.result["version"] == "1809", nanoserver.msg
     assert any("support has ended" in warning for warning in nanoserver.result["warnings"])
@@ -326,8 +327,10 @@ def test_provider_install_restarts_docker_once_and_tags(tp5) -> None:
     assert (request["action"], request["name"], request["version"], request["restart"]) == (
         "install", "NanoServer", "10.0.14300.1010", True)
     assert install.exchanges[1].argvs == [
-        ["inspect", "--type", "image", "nanoserver:10.0.14300.1010"], ["tag", "nanoserver:10.0.14300.1010", "nanoserver:latest"],
-        ["inspect", "--type", "image", "nanoserver:10.0.14300.1010"], ["tag", "nanoserver:10.0.14300.1010", "nanoserver:latest"]]
+        ["inspect", "--type", "image", "--", "nanoserver:10.0.14300.1010"],
+        ["tag", "--", "nanoserver:10.0.14300.1010", "nanoserver:latest"],
+        ["inspect", "--type", "image", "--", "nanoserver:10.0.14300.1010"],
+        ["tag", "--", "nanoserver:10.0.14300.1010", "nanoserver:latest"]]
     result = install.result
     assert result["restarted_docker"] is True
     assert result["os_image"] == "CN=Microsoft_NanoServer_10.0.14300.1010"
@@ -372,7 +375,7 @@ def test_provider_absent_uninstalls_and_untags(tp5) -> None:
     assert absent.changed and scripts(absent) == ["host_info", "container_image"], absent.msg
     request = absent.exchanges[1].request
     assert (request["action"], request["full_names"]) == ("uninstall", ["CN=Microsoft_NanoServer_10.0.14300.1010"])
-    assert absent.exchanges[1].argvs == [["rmi", "nanoserver:latest", "nanoserver:10.0.14300.1010"]]
+    assert absent.exchanges[1].argvs == [["rmi", "--", "nanoserver:latest", "nanoserver:10.0.14300.1010"]]
     assert not again.changed and scripts(again) == ["host_info"]
     assert "CN=Microsoft_NanoServer_10.0.14300.1010" not in host.state["os_images"]
     assert host.image("nanoserver:latest") is None

@@ -175,7 +175,8 @@ def test_host_without_docker_cli_or_engine(run_playbook, docker_client, repo, tm
         shutil.rmtree(directory, ignore_errors=True)
     result = run.task("tag")
     assert result["failed"] is True and result["changed"] is False
-    assert result["msg"].startswith("localhost: the Docker engine is not reachable: "), result["msg"]
-    assert path in result["msg"] and result["msg"].endswith("; is dockerd running?")
+    assert result["msg"] == ("localhost: the Docker engine is not reachable at unix://%s (set by DOCKER_HOST or the "
+                             "current docker context). Start the engine (systemctl start docker) or, if it listens "
+                             "elsewhere, set DOCKER_HOST in the task's environment" % path), result["msg"]
     assert exec_count(run, "tag") == 1
     assert tags_under(docker_client, repo) == {}

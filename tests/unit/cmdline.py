@@ -76,3 +76,36 @@ def parse(command_line: str, doubled_quote_closes: bool = False) -> list[str]:
 def parse_like_docker(command_line: str) -> list[str]:
     """The argument vector docker.exe (Go's pre-2008 rule for ``""``) gets."""
     return parse(command_line, doubled_quote_closes=True)
+
+
+# The flags of the docker commands the collection runs that take a value (the same long names
+# in every command that has them).
+DOCKER_VALUE_FLAGS = frozenset((
+    "--author", "--change", "--filter", "--format", "--input", "--limit", "--message", "--output", "--password",
+    "--platform", "--signal", "--time", "--type", "--username",
+))
+
+
+def pflag_split(arguments: list[str], value_flags: frozenset[str] = DOCKER_VALUE_FLAGS) -> tuple[list[str], list[str]]:
+    """(flags, positional arguments) of a docker command's arguments, as Go's spf13/pflag splits
+    them (the docker CLI's cobra commands parse their flags with it): ``--`` ends the flags and
+    everything after it is positional; flags and positional arguments may otherwise be mixed; a
+    flag that takes a value and has no ``=`` takes the next argument, whatever it is. Flags come
+    back as ``--name`` or ``--name=value``."""
+    flags: list[str] = []
+    positionals: list[str] = []
+    rest = list(arguments)
+    while rest:
+        word = rest.pop(0)
+        if word == "--":
+            positionals.extend(rest)
+            break
+        if len(word) < 2 or not word.startswith("-"):
+            positionals.append(word)
+        elif "=" not in word and word in value_flags:
+            if not rest:
+                raise ValueError("flag needs an argument: %s" % word)
+            flags.append("%s=%s" % (word, rest.pop(0)))
+        else:
+            flags.append(word)
+    return flags, positionals

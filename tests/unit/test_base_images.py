@@ -351,6 +351,6 @@ def test_job_summary_gives_the_job_id_reattachment_and_rounded_time():
 
 def test_pull_and_load_calls():
     reference = parse_reference("mcr.microsoft.com/windows/servercore:ltsc2022", "name")
-    assert base_images.pull_call(reference).arguments == ("image", "pull", "mcr.microsoft.com/windows/servercore:ltsc2022")
+    assert base_images.pull_call(reference).arguments == ("image", "pull", "--", "mcr.microsoft.com/windows/servercore:ltsc2022")
     assert base_images.pull_call(reference, {"DOCKER_CONFIG": "C:\\cfg"}).environment == {"DOCKER_CONFIG": "C:\\cfg"}
     assert base_images.load_call("C:\\images\\a.tar").arguments == ("image", "load", "--input", "C:\\images\\a.tar")

@@ -119,22 +119,22 @@ def test_chunked_for_any_values(values):
 
 def test_inspect_calls_inspect_each_name_once():
     calls = inspect_calls(["busybox", "alpine:3.20", "busybox", "sha256:" + "a" * 64])
-    assert calls == [Call(("image", "inspect", "busybox", "alpine:3.20", "sha256:" + "a" * 64))]
+    assert calls == [Call(("image", "inspect", "--", "busybox", "alpine:3.20", "sha256:" + "a" * 64))]
 
 
 def test_inspect_calls_chunk_long_lists():
     names = ["registry.example.com/team/image-%04d:%s" % (i, "t" * 100) for i in range(2000)]
     calls = inspect_calls(names)
     assert len(calls) > 1
-    assert [name for call in calls for name in call.arguments[2:]] == names
-    assert all(call.arguments[:2] == ("image", "inspect") for call in calls)
+    assert [name for call in calls for name in call.arguments[3:]] == names
+    assert all(call.arguments[:3] == ("image", "inspect", "--") for call in calls)
 
 
 def test_inspect_all_calls_is_list_then_inspect_in_one_exec():
     listing, inspect = inspect_all_calls()
     assert listing.arguments[:2] == ("image", "ls") and "--quiet" in listing.arguments
     assert "--no-trunc" in listing.arguments
-    assert inspect.arguments == ("image", "inspect") and inspect.append_lines_of == 0
+    assert inspect.arguments == ("image", "inspect", "--") and inspect.append_lines_of == 0
 
 
 # --- json_documents -----------------------------------------------------------------------
@@ -242,10 +242,21 @@ def test_read_inspect_raises_when_listing_fails():
         read_inspect(LINUX, results)
 
 
+# docker's own words when it cannot reach its engine (moby client/request.go, errors.go), as
+# Docker CLI 28 and 29 print them on Linux and Windows.
 LINUX_DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+# The same words for a socket named by DOCKER_HOST that nobody listens on (docker 28.2.2 here).
+LINUX_DOWN_DOCKER_HOST = "Cannot connect to the Docker daemon at unix:///tmp/wct/docker.sock. Is the docker daemon running?"
+LINUX_DOWN_TCP = "Cannot connect to the Docker daemon at tcp://10.0.0.5:2376. Is the docker daemon running?"
 WINDOWS_DOWN = (
     "error during connect: this error may indicate that the docker daemon is not running: "
     'Get "http://%2F%2F.%2Fpipe%2Fdocker_engine/v1.45/images/json": '
+    "open //./pipe/docker_engine: The system cannot find the file specified."
+)
+# A client that is not elevated says so instead (Docker CLI 28 and before).
+WINDOWS_DOWN_NOT_ELEVATED = (
+    "error during connect: in the default daemon configuration on Windows, the docker client must be run with "
+    'elevated privileges to connect: Get "http://%2F%2F.%2Fpipe%2Fdocker_engine/v1.47/version": '
     "open //./pipe/docker_engine: The system cannot find the file specified."
 )
 # Docker CLI 29 words it differently.
@@ -262,39 +273,80 @@ LINUX_DENIED = (
     'Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.45/images/json": dial unix /var/run/docker.sock: '
     "connect: permission denied"
 )
+WINDOWS_DENIED = (
+    "permission denied while trying to connect to the Docker daemon socket at npipe:////./pipe/docker_engine: "
+    'Get "http://%2F%2F.%2Fpipe%2Fdocker_engine/v1.47/images/json": open //./pipe/docker_engine: Access is denied.'
+)
 LINUX_DENIED_29 = "permission denied while trying to connect to the docker API at unix:///var/run/docker.sock"
 WINDOWS_DENIED_29 = "permission denied while trying to connect to the docker API at npipe:////./pipe/docker_engine"
+DEFAULT_SOCKET = "unix:///var/run/docker.sock (docker's default endpoint)"
+DEFAULT_PIPE = "npipe:////./pipe/docker_engine (docker's default endpoint)"
 
 
 @pytest.mark.parametrize(
-    ("host", "stderr"),
-    [(LINUX, LINUX_DOWN), (WINDOWS, WINDOWS_DOWN), (LINUX, LINUX_DOWN_29), (WINDOWS, WINDOWS_DOWN_29)],
+    ("host", "stderr", "where", "cause"),
+    [
+        (LINUX, LINUX_DOWN, DEFAULT_SOCKET, None),
+        (LINUX, LINUX_DOWN_DOCKER_HOST, "unix:///tmp/wct/docker.sock (set by DOCKER_HOST or the current docker context)",
+         None),
+        (LINUX, LINUX_DOWN_TCP, "tcp://10.0.0.5:2376 (set by DOCKER_HOST or the current docker context)", None),
+        (WINDOWS, WINDOWS_DOWN, DEFAULT_PIPE, "open //./pipe/docker_engine: The system cannot find the file specified"),
+        (WINDOWS, WINDOWS_DOWN_NOT_ELEVATED, DEFAULT_PIPE,
+         "open //./pipe/docker_engine: The system cannot find the file specified"),
+        (LINUX, LINUX_DOWN_29, DEFAULT_SOCKET, "dial unix /var/run/docker.sock: connect: no such file or directory"),
+        (WINDOWS, WINDOWS_DOWN_29, DEFAULT_PIPE, "open //./pipe/docker_engine: The system cannot find the file specified"),
+    ],
+    ids=["linux", "linux-docker-host", "linux-tcp", "windows", "windows-not-elevated", "linux-docker29",
+         "windows-docker29"],
+)
+def test_read_inspect_reports_an_unreachable_engine(host, stderr, where, cause):
+    results = [result(["image", "inspect", "--", "busybox"], rc=1, stdout="[]\n", stderr=stderr + "\n")]
+    with pytest.raises(EngineUnreachable) as caught:
+        read_inspect(host, results)
+    message = str(caught.value)
+    # what is wrong, where docker looked, and (with docker's cause when it gives one) what to do, each once
+    expected = "%s: the Docker engine is not reachable at %s%s. Start the engine (%s) or, if it listens elsewhere, " \
+        "set DOCKER_HOST in the task's environment" % (
+            host.name, where, ": " + cause if cause else "",
+            "Start-Service docker" if host.is_windows else "systemctl start docker")
+    assert message.startswith(expected), message
+    assert message.count("://") == 1  # the endpoint, named once
+    assert "running?" not in message and "is running" not in message  # no question, no advice repeated
+    assert ("elevated" in message) == (stderr == WINDOWS_DOWN_NOT_ELEVATED)
+
+
+@pytest.mark.parametrize(
+    ("host", "stderr", "where"),
+    [(LINUX, LINUX_DENIED, DEFAULT_SOCKET), (WINDOWS, WINDOWS_DENIED, DEFAULT_PIPE),
+     (LINUX, LINUX_DENIED_29, DEFAULT_SOCKET), (WINDOWS, WINDOWS_DENIED_29, DEFAULT_PIPE)],
     ids=["linux", "windows", "linux-docker29", "windows-docker29"],
 )
-def test_read_inspect_reports_an_unreachable_engine(host, stderr):
-    results = [result(["image", "inspect", "busybox"], rc=1, stdout="[]\n", stderr=stderr + "\n")]
+def test_read_inspect_reports_permission_denied(host, stderr, where):
+    results = [result(["image", "inspect", "--", "busybox"], rc=1, stdout="[]\n", stderr=stderr + "\n")]
     with pytest.raises(EngineUnreachable) as caught:
         read_inspect(host, results)
     message = str(caught.value)
-    assert message.startswith(host.name + ":")
-    assert "not reachable" in message
-    assert stderr in message  # docker's own words, to tell which socket or pipe it tried
-    assert ("Start-Service docker" in message) == host.is_windows
-
-
-@pytest.mark.parametrize(
-    ("host", "stderr"),
-    [(LINUX, LINUX_DENIED), (LINUX, LINUX_DENIED_29), (WINDOWS, WINDOWS_DENIED_29)],
-    ids=["linux", "linux-docker29", "windows-docker29"],
-)
-def test_read_inspect_reports_permission_denied(host, stderr):
-    results = [result(["image", "inspect", "busybox"], rc=1, stdout="[]\n", stderr=stderr + "\n")]
-    with pytest.raises(EngineUnreachable) as caught:
-        read_inspect(host, results)
-    message = str(caught.value)
-    assert message.startswith(host.name + ":")
-    assert "permission denied" in message
+    kind = "pipe" if host.is_windows else "socket"
+    assert message.startswith("%s: the user the task runs as may not use the Docker engine's %s %s (permission "
+                              "denied). Run the task " % (host.name, kind, where)), message
+    assert ("docker group" in message) != host.is_windows
+    assert ("administrator" in message) == host.is_windows
     assert "not reachable" not in message  # the engine runs: it is the user's rights that fail
+
+
+@pytest.mark.parametrize(("text", "endpoint"), [
+    (LINUX_DOWN, "unix:///var/run/docker.sock"),
+    (LINUX_DOWN_TCP, "tcp://10.0.0.5:2376"),
+    (WINDOWS_DOWN, "npipe:////./pipe/docker_engine"),
+    (WINDOWS_DOWN_29, "npipe:////./pipe/docker_engine"),
+    (LINUX_DENIED, "unix:///var/run/docker.sock"),
+    (WINDOWS_DENIED_29, "npipe:////./pipe/docker_engine"),
+    ('error during connect: Get "http://docker.example.com:2375/v1.47/version": dial tcp: lookup docker.example.com: '
+     "no such host", "tcp://docker.example.com:2375"),
+    ("Error response from daemon: No such image: x:latest", None),
+])
+def test_engine_endpoint_is_read_from_dockers_words(text, endpoint):
+    assert docker_cli.engine_endpoint(text) == endpoint
 
 
 def test_an_unreachable_engine_wins_over_no_such_image():
@@ -307,8 +359,8 @@ def test_an_unreachable_engine_wins_over_no_such_image():
 
 def test_raise_for_failures_names_the_operation():
     results = [
-        result(["image", "tag", "sha256:" + "a" * 64, "x:1"]),
-        result(["image", "tag", "sha256:" + "a" * 64, "y:1"], rc=1, stderr="Error response from daemon: boom\n"),
+        result(["image", "tag", "--", "sha256:" + "a" * 64, "x:1"]),
+        result(["image", "tag", "--", "sha256:" + "a" * 64, "y:1"], rc=1, stderr="Error response from daemon: boom\n"),
     ]
     with pytest.raises(DockerError, match=r"winhost01: tagging \(docker image tag\) failed .*exit code 1.*boom"):
         docker_cli.raise_for_failures(WINDOWS, results, "tagging")
@@ -323,8 +375,8 @@ def test_raise_for_failures_reports_the_engine_first():
 
 def test_tag_calls():
     assert docker_cli.tag_calls("sha256:" + "a" * 64, ["x:1", "y"]) == [
-        Call(("image", "tag", "sha256:" + "a" * 64, "x:1")),
-        Call(("image", "tag", "sha256:" + "a" * 64, "y")),
+        Call(("image", "tag", "--", "sha256:" + "a" * 64, "x:1")),
+        Call(("image", "tag", "--", "sha256:" + "a" * 64, "y")),
     ]
 
 

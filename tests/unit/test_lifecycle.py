@@ -42,6 +42,7 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.reference imp
 from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_args import join_arguments
 
 from cmdline import parse as parse_windows_command_line  # tests/unit is on sys.path (no __init__.py)
+from cmdline import pflag_split
 
 CONTAINER_ID = "c" * 64
 IMAGE_A = "sha256:" + "a" * 64
@@ -147,32 +148,36 @@ class ScriptedHost:
                 return 2, "", "tar: Unexpected EOF in archive\n"
             return 0, self.manifests[path], ""
         head = tuple(argv[:2])
+        # docker reads its arguments with Go's pflag: "--" ends the flags (cmdline.pflag_split)
+        flags, names = pflag_split(argv[2:])
+        if "--help" in flags:
+            return 0, "Usage:  docker %s [OPTIONS]\n" % " ".join(head), ""
         if head == ("image", "inspect"):
-            found = [self.find(n) for n in argv[2:]]
-            missing = [n for n, f in zip(argv[2:], found) if f is None]
+            found = [self.find(n) for n in names]
+            missing = [n for n, f in zip(names, found) if f is None]
             return (1 if missing else 0, json.dumps([f for f in found if f]),
                     "".join("Error: No such image: %s\n" % n for n in missing))
         if head == ("container", "inspect"):
-            container = self.containers.get(argv[-1])
+            container = self.containers.get(names[-1])
             if container is None:
-                return 1, "[]\n", "Error: No such container: %s\n" % argv[-1]
+                return 1, "[]\n", "Error: No such container: %s\n" % names[-1]
             return 0, json.dumps([container]), ""
         if head == ("container", "diff"):
-            container = self.containers.get(argv[-1])
+            container = self.containers.get(names[-1])
             if container is None:
-                return 1, "", "Error: No such container: %s\n" % argv[-1]
+                return 1, "", "Error: No such container: %s\n" % names[-1]
             if container["Platform"] == "windows" and container["State"]["Running"]:
                 return 1, "", "Error response from daemon: Windows does not support diff of a running container\n"
-            return 0, self.diffs.get(argv[-1], ""), ""
+            return 0, self.diffs.get(names[-1], ""), ""
         if head == ("container", "stop"):
-            self.containers[argv[-1]]["State"]["Running"] = False
-            return 0, argv[-1] + "\n", ""
+            self.containers[names[-1]]["State"]["Running"] = False
+            return 0, names[-1] + "\n", ""
         if head == ("container", "commit"):
-            repo = argv[-1]
+            repo = names[-1]
             labels = {}
-            for index, value in enumerate(argv):
-                if value == "--change" and argv[index + 1].startswith("LABEL io.wincontainers"):
-                    for pair in argv[index + 1][6:].split(" "):
+            for flag in flags:
+                if flag.startswith("--change=LABEL io.wincontainers"):
+                    for pair in flag[len("--change=LABEL "):].split(" "):
                         key, val = pair.split("=", 1)
                         labels[key] = val
             new = {"Id": IMAGE_C, "RepoTags": [repo], "RepoDigests": [], "Config": {"Labels": labels}}
@@ -183,7 +188,7 @@ class ScriptedHost:
         if head == ("container", "ls"):
             return 0, "".join(json.dumps(c) + "\n" for c in self.containers.get("__ancestors__", [])), ""
         if head == ("image", "rm"):
-            target = argv[-1]
+            target = names[-1]
             image = self.find(target)
             if target.startswith("sha256:"):
                 del self.images[image["Id"]]
@@ -195,14 +200,15 @@ class ScriptedHost:
         if head == ("image", "history"):
             return 0, HISTORY_ROWS, ""
         if head == ("image", "save"):
-            self.files[argv[3]] = b"archive of " + " ".join(argv[4:]).encode()
+            output = next(flag.split("=", 1)[1] for flag in flags if flag.startswith("--output="))
+            self.files[output] = b"archive of " + " ".join(names).encode()
             entries: dict[str, list[str]] = {}
-            for name in argv[4:]:
+            for name in names:
                 tags = entries.setdefault(self.find(name)["Id"], [])
                 if not name.startswith("sha256:"):
                     tags.append(name)
-            self.manifests[argv[3]] = json.dumps([{"Config": image_id[7:] + ".json", "RepoTags": tags}
-                                                  for image_id, tags in entries.items()])
+            self.manifests[output] = json.dumps([{"Config": image_id[7:] + ".json", "RepoTags": tags}
+                                                 for image_id, tags in entries.items()])
             return 0, "", ""
         if head == ("image", "load"):
             for entry in lifecycle.parse_manifest(self.manifests[argv[-1]]):
@@ -417,7 +423,7 @@ def test_commit_of_a_running_windows_container_with_stop_running():
     host.execs.clear()
     result = action(CommitAction).execute(host, args)
     assert result["changed"] and result["stopped"] and len(host.execs) == 3
-    assert host.execs[1][1][0] == ["container", "stop", CONTAINER_ID]
+    assert host.execs[1][1][0] == ["container", "stop", "--", CONTAINER_ID]
     host.execs.clear()
     again = action(CommitAction).execute(host, args)
     assert not again["changed"] and not again["stopped"] and len(host.execs) == 1
@@ -438,12 +444,19 @@ def test_a_running_linux_container_is_committed_without_stopping():
     ({"changes": ["RUN x"]}, "changes: 'RUN x'"),
     ({"message": "a\x00b"}, "message:"),
     ({"container": "  "}, "container:"),
+    # docker would read these as its own flags: "--help" prints the usage (exit 0, not JSON)
+    ({"container": "--help"}, "container: '--help' is not a container name or ID"),
+    ({"container": "--format=json"}, "container: '--format=json' is not a container name or ID"),
+    ({"container": "-s"}, "container: '-s' is not a container name or ID"),
+    ({"container": "web 1"}, "container: 'web 1' is not a container name or ID"),
+    ({"container": "x"}, "container: 'x' is not a container name or ID"),  # a name has 2 characters or more
+    ({"changes": ["LABEL big=" + "x" * 65526]}, "changes: the instruction 'LABEL big=xxx"),
 ])
 def test_commit_bad_input_fails_before_any_exec(args, message):
     host = fix_aliases(commit_host())
     values = defaults(CommitAction, container="iis-build", repository="wct3/iis")
     values.update(args)
-    with pytest.raises((TaskFailed, HostError, ReferenceError)) as caught:
+    with pytest.raises((TaskFailed, HostError, ReferenceError, ValueError)) as caught:
         action(CommitAction).execute(host, values)
     assert message in str(caught.value)
     assert host.execs == []
@@ -498,7 +511,7 @@ def test_remove_one_tag_of_several_removes_only_that_tag():
     assert result["diff"] == {"before": {"image_id": IMAGE_A, "tags": ["wct3/web:1", "wct3/web:2"]},
                               "after": {"image_id": IMAGE_A, "tags": ["wct3/web:2"]}}
     assert host.images[IMAGE_A]["RepoTags"] == ["wct3/web:2"]
-    assert ["docker", "image", "rm", "wct3/web:1"] in host.argvs
+    assert ["docker", "image", "rm", "--", "wct3/web:1"] in host.argvs
     assert len(host.execs) == 2
 
 
@@ -506,7 +519,7 @@ def test_remove_last_tag_deletes_and_passes_prune_and_force():
     host = remove_host()
     result = action(RemoveAction).execute(host, defaults(RemoveAction, name="wct3/web:1", prune=False, force=True))
     assert result["deleted"] == [IMAGE_A]
-    assert ["docker", "image", "rm", "--force", "--no-prune", "wct3/web:1"] in host.argvs
+    assert ["docker", "image", "rm", "--force", "--no-prune", "--", "wct3/web:1"] in host.argvs
 
 
 def test_remove_fails_listing_dependent_containers():
@@ -558,7 +571,7 @@ def test_remove_by_id_with_several_tags_needs_force():
         action(RemoveAction).execute(host, defaults(RemoveAction, name=IMAGE_A))
     result = action(RemoveAction).execute(host, defaults(RemoveAction, name=IMAGE_A[7:19], force=True))
     assert result["deleted"] == [IMAGE_A] and sorted(result["untagged"]) == ["wct3/web:1", "wct3/web:2"]
-    assert ["docker", "image", "rm", "--force", IMAGE_A] in host.argvs
+    assert ["docker", "image", "rm", "--force", "--", IMAGE_A] in host.argvs
 
 
 def test_remove_check_mode_changes_nothing():
@@ -625,7 +638,8 @@ def test_history_action_is_one_exec(windows):
     result = action(HistoryAction).execute(host, {"name": "wct3/iis"})
     assert not result["changed"] and result["image_id"] == IMAGE_C and len(result["history"]) == 2
     assert len(host.execs) == 1
-    assert ["docker", "image", "history", "--no-trunc", "--human=false", "--format", "{{json .}}", "wct3/iis"] in host.argvs
+    assert ["docker", "image", "history", "--no-trunc", "--human=false", "--format", "{{json .}}", "--", "wct3/iis"] in (
+        host.argvs)
 
 
 def test_history_of_a_missing_image_fails_clearly():
@@ -719,7 +733,7 @@ def test_export_writes_through_a_partial_file_then_is_idempotent(windows):
     assert result["changed"] and result["image_ids"] == [IMAGE_A, IMAGE_B]
     partial = lifecycle.partial_path(host, path, [IMAGE_A, IMAGE_B])
     save = [argv for argv in host.argvs if argv[1:3] == ["image", "save"]]
-    assert save == [["docker", "image", "save", "--output", partial, "wct3/a:1", "wct3/b:latest"]]
+    assert save == [["docker", "image", "save", "--output", partial, "--", "wct3/a:1", "wct3/b:latest"]]
     assert list(host.files) == [path]
     assert result["sha256"] == hashlib.sha256(host.files[path]).hexdigest() and result["size"] == len(host.files[path])
     assert [execution[0] for execution in host.execs] == ["file_info", "job_start", "job_status", "job_cleanup", "file_info"]

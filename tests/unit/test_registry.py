@@ -79,23 +79,51 @@ def test_registry_of_a_reference():
         "mcr.microsoft.com")
 
 
-@pytest.mark.parametrize("value, expected", [
-    (None, None),
-    ("/tmp/docker-config", "/tmp/docker-config"),
-    ("/tmp/docker-config/config.json", "/tmp/docker-config"),
-    ("C:\\ProgramData\\ansible\\docker", "C:\\ProgramData\\ansible\\docker"),
-    ("C:\\ProgramData\\ansible\\docker\\config.json", "C:\\ProgramData\\ansible\\docker"),
-    ("C:\\ProgramData\\ansible\\docker\\CONFIG.JSON", "C:\\ProgramData\\ansible\\docker"),
-    ("/config.json", "/"),
+@pytest.mark.parametrize("value, windows, expected", [
+    (None, False, None),
+    (None, True, None),
+    ("/tmp/docker-config", False, "/tmp/docker-config"),
+    ("/tmp/docker-config/config.json", False, "/tmp/docker-config"),
+    ("C:\\ProgramData\\ansible\\docker", True, "C:\\ProgramData\\ansible\\docker"),
+    ("C:\\ProgramData\\ansible\\docker\\config.json", True, "C:\\ProgramData\\ansible\\docker"),
+    ("C:\\ProgramData\\ansible\\docker\\CONFIG.JSON", True, "C:\\ProgramData\\ansible\\docker"),
+    ("c:/ProgramData/ansible/docker", True, "c:/ProgramData/ansible/docker"),
+    ("\\\\fileserver\\share\\docker", True, "\\\\fileserver\\share\\docker"),
+    ("C:\\config.json", True, "C:\\"),
+    ("/config.json", False, "/"),
 ])
-def test_config_path_is_a_directory(value, expected):
-    assert registry.check_config_path(value) == expected
+def test_config_path_is_a_directory(value, windows, expected):
+    assert registry.check_config_path(value, windows) == expected
 
 
+@pytest.mark.parametrize("windows", [False, True])
 @pytest.mark.parametrize("value", ["", "  ", "a\nb", "x\0y", 5, "config.json"])
-def test_bad_config_paths_are_refused(value):
+def test_bad_config_paths_are_refused(value, windows):
     with pytest.raises(OptionError, match=r"^config_path: "):
-        registry.check_config_path(value)
+        registry.check_config_path(value, windows)
+
+
+@pytest.mark.parametrize(("value", "windows"), [
+    ("docker-config", False),  # relative: the credentials would land in the exec's working directory
+    ("./docker-config", False),
+    ("~/.docker", False),  # not expanded on the host
+    ("docker-config/config.json", False),
+    ("C:\\ProgramData\\docker", False),  # a Windows path for a Linux host
+    ("docker-config", True),
+    ("ansible\\docker", True),
+    ("\\ProgramData\\docker", True),  # relative to the current drive
+    ("C:docker", True),  # relative to C:'s current directory
+    ("/etc/docker-config", True),  # a POSIX path for a Windows host
+])
+def test_relative_config_paths_are_refused_for_the_hosts_dialect(value, windows):
+    with pytest.raises(OptionError, match=r"^config_path: .* is not an absolute (Windows )?path"):
+        registry.check_config_path(value, windows)
+
+
+def test_config_path_too_long_for_the_host_is_refused():
+    with pytest.raises(OptionError, match=r"^config_path: the path '/aaa[a.]*' is 5,001 bytes long; a Linux path "
+                                          r"holds at most 4,095 bytes \(PATH_MAX\)$"):
+        registry.check_config_path("/" + "a" * 5000, False)
 
 
 def test_config_environment():
@@ -207,9 +235,9 @@ def test_daemon_registry_config_marks_insecure_registries():
 def test_manifest_call_is_insecure_only_when_asked():
     reference = parse_reference("127.0.0.1:5551/wct4/a:1", "name")
     assert registry.manifest_call(reference, True).arguments == (
-        "manifest", "inspect", "--verbose", "--insecure", "127.0.0.1:5551/wct4/a:1")
+        "manifest", "inspect", "--verbose", "--insecure", "--", "127.0.0.1:5551/wct4/a:1")
     call = registry.manifest_call(reference, False, {"DOCKER_CONFIG": "/c"})
-    assert call.arguments == ("manifest", "inspect", "--verbose", "127.0.0.1:5551/wct4/a:1")
+    assert call.arguments == ("manifest", "inspect", "--verbose", "--", "127.0.0.1:5551/wct4/a:1")
     assert call.environment == {"DOCKER_CONFIG": "/c"}
 
 

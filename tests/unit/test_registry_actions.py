@@ -21,7 +21,7 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect impor
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Host
 from ansible_collections.wincontainers.images.plugins.plugin_utils.registry import DOCKER_HUB_KEY, RegistryError
 
-from cmdline import parse_like_docker  # tests/unit has no __init__.py, so pytest puts it on sys.path
+from cmdline import parse_like_docker, pflag_split  # tests/unit has no __init__.py, so pytest puts it on sys.path
 
 PASSWORD = "S3cr3t-'\"-pässwörd"
 ID_A = "sha256:" + "a" * 64
@@ -148,7 +148,7 @@ def test_login_sends_the_password_on_stdin_only(windows):
     assert host.operations() == ["docker_config", "run"]
     [call] = host.calls()
     assert call["stdin"] == PASSWORD
-    assert argv_of(call) == ["login", "--username", "deploy", "--password-stdin", REGISTRY]
+    assert argv_of(call) == ["login", "--username", "deploy", "--password-stdin", "--", REGISTRY]
     without_stdin = json.dumps([{k: v for k, v in c.items() if k != "stdin"} for c in host.calls()])
     assert PASSWORD not in without_stdin and PASSWORD not in json.dumps(without_stdin)
     assert PASSWORD not in json.dumps(host.sent[0]) and PASSWORD not in json.dumps(result)
@@ -177,7 +177,7 @@ def test_docker_hub_is_the_default():
 
 
 def test_config_path_reads_and_writes_that_configuration():
-    host = ScriptedHost(login_docker(), {"exists": False})
+    host = ScriptedHost(login_docker(), {"exists": False}, windows=True)
     action(docker_login).execute(host, args_of(docker_login, registry_url=REGISTRY, username="u", password=PASSWORD,
                                                config_path="C:\\ProgramData\\ci\\docker\\config.json"))
     assert host.sent[0] == ("docker_config", {"config_dir": "C:\\ProgramData\\ci\\docker"})
@@ -185,7 +185,7 @@ def test_config_path_reads_and_writes_that_configuration():
 
 
 def test_config_path_keeps_credentials_out_of_the_detected_helper():
-    host = ScriptedHost(login_docker(), {"exists": False, "default_store": "wincred"})
+    host = ScriptedHost(login_docker(), {"exists": False, "default_store": "wincred"}, windows=True)
     result = action(docker_login).execute(host, args_of(docker_login, registry_url=REGISTRY, username="u",
                                                         password=PASSWORD, config_path="C:\\ci"))
     assert host.calls()[0]["env"] == {"DOCKER_CONFIG": "C:\\ci", "PATH": ""}
@@ -227,7 +227,7 @@ def test_logout(state, expected_calls):
     assert result["changed"] is bool(expected_calls)
     assert len(host.calls()) == expected_calls
     if expected_calls:
-        assert host.calls()[0]["argv"] == ["logout", REGISTRY]
+        assert host.calls()[0]["argv"] == ["logout", "--", REGISTRY]
 
 
 @pytest.mark.parametrize("given, fragment", [
@@ -237,6 +237,9 @@ def test_logout(state, expected_calls):
     ({"username": "a:b"}, "username: 'a:b' cannot be used"),
     ({"registry_url": "ftp://x"}, "registry_url: "),
     ({"config_path": "a\nb"}, "config_path: "),
+    # relative: docker login would write the credentials in the exec's working directory
+    ({"config_path": "docker-config"}, "config_path: 'docker-config' is not an absolute path"),
+    ({"config_path": "C:\\ci\\docker"}, r"config_path: 'C:\\\\ci\\\\docker' is not an absolute path"),  # on Linux
 ])
 def test_login_refuses_bad_input_before_any_exec(given, fragment):
     host = ScriptedHost(login_docker())
@@ -258,18 +261,19 @@ class Engine:
         self.fail = fail or {}
 
     def __call__(self, argv, request):
+        names = pflag_split(argv[2:])[1]  # docker's pflag: "--" ends the flags
         if argv[:2] == ["image", "inspect"]:
-            found = [self.local[name] for name in argv[2:] if name in self.local]
-            missing = [name for name in argv[2:] if name not in self.local]
+            found = [self.local[name] for name in names if name in self.local]
+            missing = [name for name in names if name not in self.local]
             return (1 if missing else 0, inspect_json(*found), "".join("Error: No such image: %s\n" % m for m in missing))
         if argv[:2] == ["image", "pull"]:
-            name = argv[-1]
+            [name] = names
             if name in self.fail:
                 return (1, "", self.fail[name])
             self.local[name] = self.remote[name]
             return (0, "x: Pulling from y\nabcdefabcdef: Pull complete\nDigest: %s\nStatus: Downloaded\n" % D1, "")
         if argv[:2] == ["manifest", "inspect"]:
-            name = argv[-1]
+            [name] = names
             if name not in self.remote:
                 return (1, "", "no such manifest: %s" % name)
             return (0, json.dumps({"Descriptor": {"digest": D2}, "SchemaV2Manifest": {
@@ -298,7 +302,7 @@ def test_pull_runs_one_job_for_the_missing_images_only():
         host, args_of(docker_image_pull, name=["127.0.0.1:5551/wct4/a", B], tag="1", parallel=2, retries=1))
     assert host.operations() == ["run", "job_start", "job_status", "job_cleanup", "run"]
     start = host.sent[1][1]
-    assert [call["argv"] for call in start["calls"]] == [["image", "pull", B]]
+    assert [call["argv"] for call in start["calls"]] == [["image", "pull", "--", B]]
     assert start["parallel"] == 2 and start["retries"] == 1
     assert result["changed"] is True
     assert result["images"][1] == {"reference": B, "id": ID_B, "digest": D1, "changed": True, "pulled": True}
@@ -313,7 +317,7 @@ def test_pull_always_with_an_unchanged_image_is_not_a_change():
                                                              platform="linux/amd64", config_path="/c"))
     assert result["changed"] is False and result["images"][0]["pulled"] is True
     [call] = host.sent[1][1]["calls"]
-    assert call["argv"] == ["image", "pull", "--platform", "linux/amd64", A]
+    assert call["argv"] == ["image", "pull", "--platform", "linux/amd64", "--", A]
     assert call["env"] == {"DOCKER_CONFIG": "/c"}
 
 
@@ -339,8 +343,8 @@ def test_pull_always_check_mode_asks_the_registry_in_the_same_exec():
     result = action(docker_image_pull, check=True).execute(host, args_of(docker_image_pull, name=[A, B], pull="always"))
     assert host.operations() == ["run"]
     manifest_calls = [c["argv"] for c in host.calls() if c["argv"][0] == "manifest"]
-    assert manifest_calls == [["manifest", "inspect", "--verbose", "--insecure", A],
-                              ["manifest", "inspect", "--verbose", "--insecure", B]]
+    assert manifest_calls == [["manifest", "inspect", "--verbose", "--insecure", "--", A],
+                              ["manifest", "inspect", "--verbose", "--insecure", "--", B]]
     assert [i["changed"] for i in result["images"]] == [False, True]
 
 
@@ -464,9 +468,10 @@ class PushEngine:
         self.pushed = False
 
     def __call__(self, argv, request):
+        names = pflag_split(argv[2:])[1]  # docker's pflag: "--" ends the flags
         if argv[:2] == ["image", "inspect"]:
             if self.local is None:
-                return (1, "[]", "Error: No such image: %s\n" % argv[-1])
+                return (1, "[]", "Error: No such image: %s\n" % names[-1])
             return (0, inspect_json(self.local), "")
         if argv[:1] == ["info"]:
             return (0, '{"IndexConfigs":{"reg.example.com":{"Secure":false}},"InsecureRegistryCIDRs":["127.0.0.0/8"]}', "")
@@ -474,7 +479,7 @@ class PushEngine:
             if self.manifest_error:
                 return (1, "", self.manifest_error)
             if self.remote_config is None:
-                return (1, "", "no such manifest: %s" % argv[-1])
+                return (1, "", "no such manifest: %s" % names[-1])
             return (0, json.dumps({"Descriptor": {"digest": D2}, "SchemaV2Manifest": {
                 "config": {"digest": self.remote_config}, "layers": [{"mediaType": "x"}]}}), "")
         if argv[:2] == ["image", "push"]:
@@ -499,7 +504,7 @@ def test_push_runs_a_job_that_reads_the_digest_back():
     assert result["changed"] is True and result["digest"] == D2 and result["foreign_layers"] == 0
     assert host.operations() == ["run", "job_start", "job_status", "job_cleanup"]
     assert [c["argv"] for c in host.sent[1][1]["calls"]] == [
-        ["image", "push", A], ["manifest", "inspect", "--verbose", "--insecure", A]]
+        ["image", "push", "--", A], ["manifest", "inspect", "--verbose", "--insecure", "--", A]]
     assert result["diff"]["before"] == {"digest": D2, "present": True}
 
 
@@ -517,7 +522,7 @@ def test_a_registry_the_daemon_calls_insecure_is_asked_again_with_insecure():
     result = action(docker_image_push).execute(host, args_of(docker_image_push, name=name))
     assert result["changed"] is False
     assert host.operations() == ["run", "run"]
-    assert host.sent[1][1]["calls"][0]["argv"] == ["manifest", "inspect", "--verbose", "--insecure", name]
+    assert host.sent[1][1]["calls"][0]["argv"] == ["manifest", "inspect", "--verbose", "--insecure", "--", name]
     assert ["info", "--format", "{{json .RegistryConfig}}"] in [c["argv"] for c in host.sent[0][1]["calls"]]
 
 
