@@ -4,8 +4,9 @@
 One exec reads the images, the archive (exists, size, sha256) and its ``manifest.json`` (through
 ``tar``). An archive that already holds exactly the asked images under the asked names is left
 alone. Otherwise ``docker save`` runs as a detached host job that writes ``<path>.partial-<token>``,
-and a last exec renames it to ``path`` and reports its size and sha256: an interrupted export
-never leaves a file at ``path`` that looks complete.
+which the job's runner renames to ``path`` only when the save succeeded (the job holds a lock on
+``path`` meanwhile); a last exec reads the archive back (size, sha256, manifest): an interrupted
+export never leaves a file at ``path`` that looks complete.
 """
 
 from __future__ import annotations
@@ -88,18 +89,24 @@ class ActionModule(DockerActionBase):
         if self.check_mode:
             return self._result(True, path, None, None, found, before_ids, None)
 
+        # docker save writes <path>.partial-<token>; the job's runner renames it to path only when
+        # the save succeeded, and the job holds a lock on path: no other export writes it meanwhile.
         partial = lifecycle.partial_path(host, path, image_ids)
         save = Call(("image", "save", "--output", partial) + tuple(texts))
-        job = HostJob(host, "docker save to %s" % path, [save])
+        job = HostJob(host, "docker save to %s" % path, [save], locks=[path], rename=(partial, path))
         saved = job.run(timeout=args["timeout"], poll_interval=2.0, first_poll_interval=0.5, on_progress=verbose_progress(host, "docker save to %s" % path))[0]
         if not saved.ok:
-            lifecycle.file_info(host, remove=[partial])
             docker_cli.raise_for_engine(host, [saved])
             raise TaskFailed("%s: docker save failed (exit code %d): %s"
                              % (host.name, saved.rc, saved.stderr.strip() or saved.stdout.strip() or "no output"))
-        final = lifecycle.file_info(host, rename=[(partial, path)], files=[(path, True)]).files[0]
+        # Read the archive back: it must be there and hold the asked images under the asked names.
+        info = lifecycle.file_info(host, files=[(path, True)], calls=[(lifecycle.manifest_call(path), 0)])
+        final, tar = info.files[0], info.results[0]
         if not final.exists:
             raise TaskFailed("%s: the archive %s is missing after docker save" % (host.name, path))
+        if tar.ok and not lifecycle.archive_matches(lifecycle.manifest_entries(tar), found, specs):
+            raise TaskFailed("%s: the archive %s does not hold the images after docker save (did another task write it?)"
+                             % (host.name, path))
         return self._result(True, path, final.sha256, final.size, found, before_ids, job.summary())
 
     def _result(self, changed, path, sha256, size, images, before_ids, job) -> dict[str, Any]:

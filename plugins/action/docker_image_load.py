@@ -62,6 +62,12 @@ class ActionModule(DockerActionBase):
             docker_cli.raise_for_engine(host, [loaded])
             raise TaskFailed("%s: docker load of %s failed (exit code %d): %s"
                              % (host.name, path, loaded.rc, loaded.stderr.strip() or loaded.stdout.strip() or "no output"))
+        # Read the engine back: every image of the archive must be there under its names now.
+        [listing] = host.run([lifecycle.image_ls_call()])
+        still_missing = lifecycle.missing_from_engine(entries, lifecycle.read_image_ls(host, listing))
+        if still_missing:
+            raise TaskFailed("%s: docker load of %s exited 0 but the engine lacks %s"
+                             % (host.name, path, ", ".join(still_missing)))
         return self._result(True, path, entries, lifecycle.loaded_names(loaded.stdout), before, job.summary())
 
     def _result(self, changed, path, entries, loaded, before, job) -> dict[str, Any]:

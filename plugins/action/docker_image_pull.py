@@ -14,7 +14,7 @@ from typing import Any
 from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, registry, transfers
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase, TaskFailed
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, Host, HostError
-from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob, JobTimeout
+from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import (
     ImageReference,
     ImageSpec,
@@ -88,24 +88,37 @@ class ActionModule(DockerActionBase):
         try:
             results = job.run(timeout=args["timeout"], poll_interval=transfers.POLL_INTERVAL, on_progress=reporter,
                               first_poll_interval=transfers.FIRST_POLL_INTERVAL, wait_on_host=True)
-        except (JobTimeout, HostError) as exc:
-            # Say what the host holds now: images that arrived before the failure did change.
-            after = self._after(host, references, before)
-            result = self._result(references, before, after, to_pull, {}, reporter)
-            message = str(exc)
-            if isinstance(exc, JobTimeout):
-                message += " (pulls not finished were cancelled; raise timeout for large images)"
-            raise TaskFailed(message, **result) from None
+        except HostError as exc:
+            # A timeout (the job goes on) or a job that failed: say what the host holds now.
+            after = self._after(host, references) or before
+            arrived = [reference for reference in to_pull if self._changed(before, after, reference)]
+            raise TaskFailed(str(exc), **self._result(references, before, after, arrived, {}, reporter)) from None
 
-        docker_cli.raise_for_engine(host, results)
         outputs = {str(reference): result for reference, result in zip(to_pull, results)}
-        after = self._after(host, references, before)
-        result = self._result(references, before, after, to_pull, outputs, reporter)
-        failed = [(reference, outputs[str(reference)]) for reference in to_pull if not outputs[str(reference)].ok]
+        after = self._after(host, references)
+        if after is None:
+            # The engine went away during the job: report what docker said had arrived before it did.
+            arrived = [reference for reference in to_pull if outputs[str(reference)].ok]
+            try:
+                docker_cli.raise_for_engine(host, results)
+                message = "%s: the Docker engine could not be asked about the images after the pulls" % host.name
+            except HostError as exc:
+                message = str(exc)
+            result = self._result(references, before, before, arrived, outputs, reporter,
+                                  reported={str(r): transfers.downloaded(outputs[str(r)]) for r in arrived})
+            raise TaskFailed("%s; %d of %d pulls had finished before (as docker reported them)"
+                             % (message, len(arrived), len(to_pull)), **result)
+        # Each pull is checked on the host: exit code 0 without the image is no success.
+        pulled = [reference for reference in to_pull if outputs[str(reference)].ok and after[str(reference)] is not None]
+        result = self._result(references, before, after, pulled, outputs, reporter)
+        failed = [reference for reference in to_pull if reference not in pulled]
         if failed:
-            details = "; ".join("%s: %s" % (reference, transfers.failure_detail(output)) for reference, output in failed)
+            details = "; ".join("%s: %s" % (reference, transfers.failure_detail(outputs[str(reference)])
+                                            if not outputs[str(reference)].ok else
+                                            "docker pull exited 0 but the image is not on the host")
+                                for reference in failed)
             raise TaskFailed("%s: %d of %d pulls failed: %s" % (host.name, len(failed), len(to_pull), details),
-                             failed_images=[str(reference) for reference, _output in failed], **result)
+                             failed_images=[str(reference) for reference in failed], **result)
         return result
 
     # --- steps ----------------------------------------------------------------------------
@@ -125,12 +138,18 @@ class ActionModule(DockerActionBase):
     def _find(images: list[dict[str, Any]], references: list[ImageReference]) -> dict[str, dict[str, Any] | None]:
         return {str(reference): docker_cli.find_image(images, spec_of(reference)) for reference in references}
 
-    def _after(self, host: Host, references: list[ImageReference], before: dict[str, Any]) -> dict[str, Any]:
+    def _after(self, host: Host, references: list[ImageReference]) -> dict[str, Any] | None:
+        """The images as the host has them now; None when the engine cannot be asked."""
         names = [str(reference) for reference in references]
         try:
             return self._find(docker_cli.read_inspect(host, host.run(docker_cli.inspect_calls(names))), references)
         except HostError:
-            return dict(before)
+            return None
+
+    @staticmethod
+    def _changed(before: dict[str, Any], after: dict[str, Any], reference: ImageReference) -> bool:
+        image, old = after.get(str(reference)), before.get(str(reference))
+        return image is not None and (old is None or old["Id"] != image["Id"])
 
     def _predict(self, host, references, before, to_pull, remote_results, always) -> dict[str, Any]:
         """Check mode: missing images would be pulled; with pull=always, present images change
@@ -156,17 +175,20 @@ class ActionModule(DockerActionBase):
             raise TaskFailed("; ".join(errors), **result)
         return result
 
-    def _result(self, references, before, after, pulled, outputs, reporter=None, predicted=None) -> dict[str, Any]:
+    def _result(self, references, before, after, pulled, outputs, reporter=None, predicted=None, reported=None) -> dict[str, Any]:
+        """The task's result. ``reported``: for images the engine could not be asked about after
+        the job, whether docker's own output said that it downloaded a newer image."""
         images = []
         pulled_names = {str(reference) for reference in pulled}
         for reference in references:
             name = str(reference)
             image = after.get(name)
-            old = before.get(name)
             if predicted is not None:
                 changed = any(str(p) == name for p in predicted)
+            elif reported and name in reported:
+                changed = reported[name]
             else:
-                changed = image is not None and (old is None or old["Id"] != image["Id"])
+                changed = self._changed(before, after, reference)
             images.append({
                 "reference": name,
                 "id": image["Id"] if image else None,

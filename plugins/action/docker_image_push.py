@@ -14,7 +14,7 @@ from typing import Any
 from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, registry, transfers
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase, TaskFailed
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, Host, HostError
-from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob, JobTimeout
+from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import (
     ImageSpec,
     parse_reference,
@@ -74,9 +74,6 @@ class ActionModule(DockerActionBase):
             pushed, checked = job.run(timeout=args["timeout"], poll_interval=transfers.POLL_INTERVAL,
                                       on_progress=reporter, first_poll_interval=transfers.FIRST_POLL_INTERVAL,
                                       wait_on_host=True)
-        except JobTimeout as exc:
-            raise TaskFailed("%s (the push was cancelled; the registry keeps the tag it had)" % exc,
-                             changed=False, name=name) from None
         except HostError as exc:
             raise TaskFailed(str(exc), changed=False, name=name) from None
         docker_cli.raise_for_engine(host, [pushed])

@@ -46,13 +46,9 @@ options:
       - Write the archive even when an archive with the same images exists at O(path).
     type: bool
     default: false
-  timeout:
-    description:
-      - Seconds the save may take before the job is stopped and the task fails.
-    type: int
-    default: 3600
 extends_documentation_fragment:
   - wincontainers.images.attributes
+  - wincontainers.images.host_job
   - wincontainers.images.attributes.CHANGING_MODULE
 seealso:
   - module: wincontainers.images.docker_image_load

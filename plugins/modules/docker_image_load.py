@@ -27,13 +27,9 @@ options:
       - Absolute path of the archive on the host, for example V(C:\\images\\servercore-ltsc2022.tar).
     type: str
     required: true
-  timeout:
-    description:
-      - Seconds the load may take before the job is stopped and the task fails.
-    type: int
-    default: 3600
 extends_documentation_fragment:
   - wincontainers.images.attributes
+  - wincontainers.images.host_job
   - wincontainers.images.attributes.CHANGING_MODULE
 seealso:
   - module: wincontainers.images.docker_image_export

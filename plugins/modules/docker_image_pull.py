@@ -17,8 +17,11 @@ description:
     (started through WMI on Windows, in a session of its own on Linux), O(parallel) at a time, with O(retries). The
     module polls the job with short round trips and prints its progress on the controller (layers done, images
     done, elapsed time). If the connection drops, it reconnects and carries on; if the controller dies, running the
-    same task again re-attaches to the job that is still pulling. On O(timeout) the job is stopped, the pulls still
-    running are cancelled and the job's files are removed."
+    same task again re-attaches to the job that is still pulling. On O(timeout) the task fails and the job keeps
+    pulling; the same task run again re-attaches to it."
+  - Every image reported as pulled is inspected on the host afterwards; a pull that said it succeeded but left no
+    image is a failure. When some pulls fail, the task fails and still reports the images that did arrive (and
+    C(changed=true) if any did).
   - One round trip when nothing needs pulling; otherwise one to inspect, the job (start, polls, clean-up) and one to
     inspect again.
 author:
@@ -63,12 +66,6 @@ options:
       - How many times a failed pull is started again before the task fails.
     type: int
     default: 2
-  timeout:
-    description:
-      - Seconds the pulls may take in all. When they take longer, the job is stopped, the pulls still running are
-        cancelled and the task fails. Windows Server Core and Server images are several GB; allow for that.
-    type: int
-    default: 3600
   config_path:
     description:
       - The Docker client configuration directory whose credentials the pulls use (E(DOCKER_CONFIG)), as given to
@@ -76,6 +73,7 @@ options:
     type: str
 extends_documentation_fragment:
   - wincontainers.images.attributes
+  - wincontainers.images.host_job
   - wincontainers.images.attributes.CHANGING_MODULE
 notes:
   - In check mode, images that are missing are reported as changing. With O(pull=always) the module also asks the
@@ -134,7 +132,7 @@ images:
       description: Whether the image appeared or its ID changed (in check mode, would).
       type: bool
     pulled:
-      description: Whether C(docker pull) ran for this image.
+      description: Whether this task's C(docker pull) of the image succeeded and the image is on the host now.
       type: bool
 missing:
   description: In check mode, the images that are not on the host.

@@ -36,12 +36,6 @@ options:
       - The tag to push when O(name) has none.
     type: str
     default: latest
-  timeout:
-    description:
-      - Seconds the push may take. When it takes longer, it is cancelled and the task fails; the registry keeps
-        the tag it had (a manifest is uploaded last).
-    type: int
-    default: 3600
   config_path:
     description:
       - The Docker client configuration directory whose credentials the push uses (E(DOCKER_CONFIG)), as given to
@@ -49,6 +43,7 @@ options:
     type: str
 extends_documentation_fragment:
   - wincontainers.images.attributes
+  - wincontainers.images.host_job
   - wincontainers.images.attributes.CHANGING_MODULE
 notes:
   - Why C(docker manifest inspect) and not a request of the module's own to the registry's HTTP API - the docker CLI

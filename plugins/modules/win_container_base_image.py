@@ -111,17 +111,13 @@ options:
       - Docker configuration directory for the pull (C(DOCKER_CONFIG)), holding credentials for a private mirror, as
         M(wincontainers.images.docker_login) writes them.
     type: str
-  timeout:
-    description:
-      - Seconds a pull or load may take before the job is stopped and the task fails.
-    type: int
-    default: 3600
 notes:
   - The registry's C(latest) tag does not exist for Microsoft base images; O(tag_latest) makes a local one.
   - Running the same task on many hosts of different Windows builds installs each host's own image with
     O(version=auto).
 extends_documentation_fragment:
   - wincontainers.images.attributes
+  - wincontainers.images.host_job
   - wincontainers.images.attributes.CHANGING_MODULE
 seealso:
   - module: wincontainers.images.win_container_host_info

@@ -4,15 +4,16 @@
 A multi-GB base image pull outlives any WinRM shell, and the Docker daemon cancels a pull as
 soon as its client disconnects, so the docker client must not live in the shell. ``HostJob``
 starts the calls in a process of their own on the host (WMI on Windows, a new session on
-POSIX), then polls the job's directory until its results are there. The job ID is derived from
-the host and the calls, so running the same task again after a dropped connection or a killed
-controller re-attaches to the job that is still running instead of starting a second one.
+POSIX), then polls the job's directory until its results are there. The rules (where jobs
+live and who may touch them, when a run may attach to a job, when a job is stale, how it is
+cleaned up) are in docs/architecture.md, "Detached jobs: the lifecycle in one place".
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,11 +29,21 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.host import (
     HostError,
 )
 
-# How long a started job may take to write its runner's PID before it counts as failed.
-RUNNER_START_GRACE = 60.0
+# How long a started job may take to write its runner's PID before it counts as failed; also
+# how long a job directory without a request counts as another run's start in progress.
+START_GRACE = 60.0
+# How long after it ended a job that nobody collected stays on the host before the next job of
+# that user on that host removes it.
+ORPHAN_AGE = 3600.0
+# How recently another run must have polled a job for the job to be kept for it at cleanup.
+CLAIM_AGE = 300.0
 # How long a cleanup re-opens a dropped connection and tries again. A finished job whose
-# directory stayed behind would hand its old results to the next identical task.
+# directory stayed behind would only be discarded by the next run, but its locks would wait.
 CLEANUP_GRACE = 30.0
+# How often a run asks again while another run is starting the same job.
+BUSY_WAIT = 1.0
+# How often a run starts or re-attaches again when its job went away (another run discarded it).
+MAX_RESTARTS = 3
 
 
 class JobTimeout(HostError):
@@ -59,8 +70,31 @@ class JobProgress:
     reattached: bool
 
 
+class JobLocked(HostError):
+    """Another job on the host holds a path this job writes."""
+
+
+def lock_key(host: Host, path: str) -> str:
+    """The name of the lock on ``path`` (Windows paths compare without case, either slash)."""
+    if host.is_windows:
+        path = path.replace("/", "\\").lower()
+    return hashlib.sha256(path.encode("utf-8")).hexdigest()
+
+
 class HostJob:
-    def __init__(self, host: Host, purpose: str, calls: Sequence[Call], parallel: int = 1, retries: int = 0) -> None:
+    """One detached job. ``locks``: host paths no other job may write meanwhile. ``rename``:
+    (partial, final): the runner puts the written file in place itself, only on success."""
+
+    def __init__(
+        self,
+        host: Host,
+        purpose: str,
+        calls: Sequence[Call],
+        parallel: int = 1,
+        retries: int = 0,
+        locks: Sequence[str] = (),
+        rename: tuple[str, str] | None = None,
+    ) -> None:
         for call in calls:
             if call.stdin is not None:
                 raise ValueError("a detached job cannot feed stdin: secrets never go to the job's files")
@@ -70,10 +104,17 @@ class HostJob:
         self.parallel = max(1, parallel)
         self.retries = max(0, retries)
         self.requests = [self._request(call) for call in self.calls]
+        self.locks = {lock_key(host, path): path for path in locks}
+        self.rename = {"from": rename[0], "to": rename[1]} if rename else None
+        # This run's claim on the job: a job that another run started and finished is never ours.
+        self.token = secrets.token_hex(16)
         # What the last run saw, for the task's result (see ``summary``).
         self.reattached = False
+        self.started_here = False
+        self.discarded: str | None = None
         self.elapsed = 0.0
-        identity = {"host": host.name, "purpose": purpose, "calls": self.requests, "parallel": self.parallel}
+        identity = {"host": host.name, "purpose": purpose, "calls": self.requests, "parallel": self.parallel,
+                    "locks": sorted(self.locks), "rename": self.rename}
         self.job_id = hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()[:32]
 
     def _request(self, call: Call) -> dict[str, Any]:
@@ -96,21 +137,26 @@ class HostJob:
         each poll up to ``poll_interval`` (short jobs finish without waiting a whole interval).
         With ``wait_on_host``, each status exec itself waits on the host for that long, and
         answers as soon as the job has finished: fewer execs, and no latency at the end.
+        On a timeout the job keeps running on the host; running the task again re-attaches.
         """
         wait = min(first_poll_interval, poll_interval) if first_poll_interval else poll_interval
         started_at = time.monotonic()
         deadline = started_at + timeout
-        payload = {"job": self.job_id, "parallel": self.parallel, "retries": self.retries, "calls": self.requests}
-        payload.update(self.host.dialect.job_runner())
-        self.reattached = not self._execute("job_start", payload, deadline).get("started")
+        self._start(deadline)
+        restarts = 0
         while True:
-            request: dict[str, Any] = {"job": self.job_id}
+            request: dict[str, Any] = {"job": self.job_id, "token": self.token}
             if wait_on_host:
                 request["wait"] = round(max(0.0, min(wait, deadline - time.monotonic())), 3)
             status = self._execute("job_status", request, deadline)
             elapsed = self.elapsed = time.monotonic() - started_at
-            if not status.get("exists"):
-                raise HostError("%s: the %s job disappeared from the host before it finished" % (self.host.name, self.purpose))
+            if not status.get("exists") or not status.get("claimed"):
+                # Another run discarded the job (it found it stale) and may have started it anew.
+                restarts += 1
+                if restarts > MAX_RESTARTS:
+                    raise HostError("%s: the %s job disappeared from the host before it finished" % (self.host.name, self.purpose))
+                self._start(deadline)
+                continue
             outputs = status.get("outputs") or []
             if on_progress is not None:
                 on_progress(JobProgress(elapsed, outputs, self.reattached))
@@ -123,14 +169,14 @@ class HostJob:
                     "%s: the %s job stopped without results (was the host or its Docker service restarted?)"
                     % (self.host.name, self.purpose)
                 )
-            if not status.get("started") and elapsed > RUNNER_START_GRACE:
+            if not status.get("started") and elapsed > START_GRACE:
                 self.cleanup(kill=True)
-                raise HostError("%s: the %s job did not start within %d seconds" % (self.host.name, self.purpose, RUNNER_START_GRACE))
+                raise HostError("%s: the %s job did not start within %d seconds" % (self.host.name, self.purpose, START_GRACE))
             if time.monotonic() >= deadline:
-                self.cleanup(kill=True)
                 raise JobTimeout(
-                    "%s: %s did not finish within the timeout of %d seconds; the job was stopped"
-                    % (self.host.name, self.purpose, timeout)
+                    "%s: %s did not finish within the timeout of %d seconds; it is still running on the host "
+                    "(job %s): run the task again to re-attach to it and collect its result, or raise timeout"
+                    % (self.host.name, self.purpose, timeout, self.job_id)
                 )
             if not wait_on_host:
                 time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
@@ -146,13 +192,45 @@ class HostJob:
             for call, result, output in zip(self.calls, results, outputs)
         ]
 
+    def _start(self, deadline: float) -> None:
+        """Start the job, or attach to it while it runs; wait while another run is starting it."""
+        payload = {"job": self.job_id, "token": self.token, "parallel": self.parallel, "retries": self.retries,
+                   "calls": self.requests, "locks": sorted(self.locks), "rename": self.rename,
+                   "start_grace": START_GRACE, "orphan_age": ORPHAN_AGE}
+        payload.update(self.host.dialect.job_runner())
+        # The host calls a start in progress stale after START_GRACE; ask a little longer.
+        busy_until = min(deadline, time.monotonic() + START_GRACE + 10 * BUSY_WAIT)
+        while True:
+            answer = self._execute("job_start", payload, deadline)
+            state = answer.get("state")
+            if state == "busy":
+                if time.monotonic() >= busy_until:
+                    raise HostError("%s: another run has been starting the %s job for over %d seconds"
+                                    % (self.host.name, self.purpose, START_GRACE))
+                time.sleep(BUSY_WAIT)
+                continue
+            if state == "locked":
+                raise JobLocked(
+                    "%s: another task is writing %s (job %s on the host); run this task again when it has finished"
+                    % (self.host.name, self.locks.get(answer.get("lock"), answer.get("lock")), answer.get("holder"))
+                )
+            if state not in ("started", "attached"):
+                raise HostError("%s: the %s job could not start: the host answered %r" % (self.host.name, self.purpose, state))
+            if state == "started":
+                self.started_here = True
+                self.discarded = answer.get("discarded") or self.discarded
+            self.reattached = not self.started_here
+            return
+
     def summary(self) -> dict[str, Any]:
         """The job's part of a task result: its ID, whether the task re-attached, how long it ran."""
         return {"id": self.job_id, "reattached": self.reattached, "elapsed": round(self.elapsed, 1)}
 
     def cleanup(self, kill: bool) -> None:
-        """Remove the job's directory (``kill``: stop its processes first), through dropped connections."""
-        self._execute("job_cleanup", {"job": self.job_id, "kill": kill}, time.monotonic() + CLEANUP_GRACE)
+        """Drop this run's claim and remove the job when no other run polls it (``kill``: stop
+        its processes and remove it whoever polls it), through dropped connections."""
+        self._execute("job_cleanup", {"job": self.job_id, "token": self.token, "kill": kill, "claim_age": CLAIM_AGE},
+                      time.monotonic() + CLEANUP_GRACE)
 
     def _execute(self, operation: str, payload: Mapping[str, Any], deadline: float) -> Mapping[str, Any]:
         """One exec; a dropped connection is re-opened and the exec retried until the deadline."""

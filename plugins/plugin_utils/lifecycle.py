@@ -478,6 +478,14 @@ def parse_manifest(text: str) -> list[dict[str, Any]]:
     return entries
 
 
+def manifest_entries(tar: CallResult) -> list[dict[str, Any]]:
+    """The entries of an archive's manifest as ``tar`` printed it; none when it is not one."""
+    try:
+        return parse_manifest(tar.stdout)
+    except ValueError:
+        return []
+
+
 def loaded_names(text: str) -> list[str]:
     """The names in ``docker load`` output ("Loaded image: x", "Loaded image ID: sha256:...")."""
     names = []

@@ -154,16 +154,99 @@ except Exception as exc:
     answer({"results": [], "error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})
 '''
 
-# Detached jobs (see powershell_scripts for the why): the runner is started in its own session
-# (setsid), so it outlives the exec and the connection that started it.
+# Detached jobs (docs/architecture.md, "Detached jobs: the lifecycle in one place"): the
+# runner is started in its own session (setsid), so it outlives the exec and the connection
+# that started it. Jobs live under the connecting user's home, in a directory that only that
+# user can reach; every script checks it (lstat: no link, owned by this user, private) before
+# it reads or writes anything there, so another local user can never choose what a runner runs.
 JOB_PRELUDE = PRELUDE + r'''
-import re, shutil, tempfile
-from concurrent.futures import ThreadPoolExecutor
+import re, shutil, signal, stat, time
 
-def job_directory(job_id):
-    if not re.match(r"^[0-9a-f]{16,64}$", str(job_id)):
-        raise ValueError("invalid job id %r" % job_id)
-    return os.path.join(tempfile.gettempdir(), "wincontainers.images-jobs-%d" % os.getuid(), job_id)
+JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+LOCK_KEY = re.compile(r"^[0-9a-f]{64}$")
+STALE = ("finished", "dead", "never_started", "incomplete")
+
+
+class Unsafe(Exception):
+    pass
+
+
+def checked(value, pattern, what):
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ValueError("invalid %s %r" % (what, value))
+    return value
+
+
+def refuse(path, what):
+    raise Unsafe("%s: %s; refusing to use it" % (path, what))
+
+
+def check_ancestor(path):
+    # What OpenSSH's StrictModes asks of the directories above a private file.
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        refuse(path, "not a directory")
+    if info.st_uid not in (0, os.geteuid()):
+        refuse(path, "owned by uid %d, neither root nor this user (uid %d)" % (info.st_uid, os.geteuid()))
+    if info.st_mode & 0o022 and not (info.st_mode & stat.S_ISVTX and info.st_uid == 0):
+        refuse(path, "writable by other users (mode %o)" % stat.S_IMODE(info.st_mode))
+
+
+def private_directory(path, create=False):
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        if not create:
+            raise
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+        info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        refuse(path, "a symbolic link")
+    if not stat.S_ISDIR(info.st_mode):
+        refuse(path, "not a directory")
+    if info.st_uid != os.geteuid():
+        refuse(path, "owned by uid %d, not by this user (uid %d)" % (info.st_uid, os.geteuid()))
+    if info.st_mode & 0o077:
+        refuse(path, "open to other users (mode %o)" % stat.S_IMODE(info.st_mode))
+
+
+def jobs_root(create):
+    # ~/.ansible/wincontainers.images-jobs, or None when it does not exist and create is false.
+    home = os.path.realpath(os.path.expanduser("~"))
+    if not os.path.isabs(home):
+        raise Unsafe("this user has no home directory for the job directory")
+    current = "/"
+    for part in [p for p in home.split("/") if p]:
+        current = os.path.join(current, part)
+        check_ancestor(current)
+    dot_ansible = os.path.join(home, ".ansible")
+    root = os.path.join(dot_ansible, "wincontainers.images-jobs")
+    if not os.path.lexists(root) and not create:
+        if os.path.lexists(dot_ansible):
+            check_ancestor(dot_ansible)
+        return None
+    if not os.path.lexists(dot_ansible):
+        try:
+            os.mkdir(dot_ansible, 0o700)
+        except FileExistsError:
+            pass
+    check_ancestor(dot_ansible)
+    private_directory(root, create=True)
+    return root
+
+
+def job_directory(root, job):
+    # The job's directory, checked when it exists; None when it does not.
+    directory = os.path.join(root, checked(job, JOB_ID, "job id"))
+    try:
+        private_directory(directory)
+    except FileNotFoundError:
+        return None
+    return directory
 
 
 def read_shared(path, limit=262144):
@@ -177,21 +260,125 @@ def read_shared(path, limit=262144):
         return ""
 
 
+def read_json(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        return None
+
+
 def write_atomically(path, text):
     with open(path + ".tmp", "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(path + ".tmp", path)
+
+
+def mtime(path):
+    try:
+        return os.lstat(path).st_mtime
+    except FileNotFoundError:
+        return None
+
+
+def process_start(pid):
+    # The process's start time (field 22 of /proc/PID/stat), None when it is not running: a PID
+    # alone could be a later process that reused it. A zombie is not running.
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            fields = handle.read().rsplit(") ", 1)[1].split()
+    except (OSError, IndexError):
+        if os.path.isdir("/proc/self"):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return "?"
+    return None if fields[0] == "Z" else fields[19]
+
+
+def identity(pid):
+    return "%d %s" % (pid, process_start(pid))
+
+
+def alive(text):
+    # True when "PID START" names a process that runs now with that start time.
+    try:
+        pid, start = text.split()
+        return process_start(int(pid)) == start
+    except ValueError:
+        return False
+
+
+def job_state(directory, now, grace):
+    if os.path.exists(os.path.join(directory, "results.json")):
+        return "finished"
+    requested = mtime(os.path.join(directory, "request.json"))
+    if requested is None:
+        return "busy" if now - (mtime(directory) or 0) < grace else "incomplete"
+    runner = read_shared(os.path.join(directory, "runner.pid")).strip()
+    if runner:
+        return "running" if alive(runner) else "dead"
+    return "starting" if now - requested < grace else "never_started"
+
+
+def discard(root, directory):
+    # Stop what still runs, remove the partial file, the directory and the job's locks.
+    job = os.path.basename(directory)
+    request = read_json(os.path.join(directory, "request.json")) or {}
+    runner = read_shared(os.path.join(directory, "runner.pid")).strip()
+    if runner and alive(runner):
+        try:
+            os.killpg(int(runner.split()[0]), signal.SIGTERM)
+        except OSError:
+            pass
+    for line in read_shared(os.path.join(directory, "pids")).splitlines():
+        if line.strip() and alive(line):
+            try:
+                os.kill(int(line.split()[0]), signal.SIGTERM)
+            except OSError:
+                pass
+    source = (request.get("rename") or {}).get("from")
+    if source and os.path.isfile(source):
+        os.remove(source)
+    trash = os.path.join(root, ".trash-%s-%s" % (job, os.urandom(4).hex()))
+    try:
+        os.rename(directory, trash)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(trash, ignore_errors=True)
+    for key in request.get("locks") or []:
+        release(root, key, job)
+
+
+def release(root, key, job):
+    path = os.path.join(root, checked(key, LOCK_KEY, "lock") + ".lock")
+    if read_shared(path).strip() == job:
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
 '''
 
 JOB_RUNNER = JOB_PRELUDE + r'''
-import threading, time
+import threading
 
 
 def main():
     directory = os.getcwd()
-    write_atomically(os.path.join(directory, "runner.pid"), str(os.getpid()))
-    with open(os.path.join(directory, "request.json"), encoding="utf-8") as handle:
-        request = json.load(handle)
+    private_directory(os.path.dirname(directory))
+    private_directory(directory)
+    # Exactly one runner per job: the second finds runner.pid and leaves.
+    try:
+        descriptor = os.open("runner.pid", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.write(descriptor, identity(os.getpid()).encode("ascii"))
+    os.close(descriptor)
+    request = read_json(os.path.join(directory, "request.json"))
     calls = request["calls"]
     retries = max(0, int(request.get("retries") or 0))
     lock = threading.Lock()
@@ -208,30 +395,92 @@ def main():
                 process = subprocess.Popen([call["path"]] + call["argv"], stdin=subprocess.DEVNULL,
                                            stdout=out, stderr=err, env=env)
                 with lock, open(os.path.join(directory, "pids"), "a") as pids:
-                    pids.write("%d\n" % process.pid)
+                    pids.write(identity(process.pid) + "\n")
                 rc = process.wait()
             if rc == 0 or attempts > retries:
                 return {"rc": rc, "attempts": attempts}
 
+    from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(max_workers=max(1, int(request.get("parallel") or 1))) as pool:
         results = list(pool.map(run, range(len(calls))))
-    write_atomically(os.path.join(directory, "results.json"), json.dumps({"results": results, "error": None}))
+    # The runner itself puts a written file in place, only when every call succeeded: a partial
+    # file is never seen under its final name, and two runs attached to the job never race.
+    renamed = False
+    rename = request.get("rename")
+    if rename and all(result["rc"] == 0 for result in results):
+        os.replace(rename["from"], rename["to"])
+        renamed = True
+    elif rename and os.path.isfile(rename["from"]):
+        os.remove(rename["from"])
+    write_atomically(os.path.join(directory, "results.json"),
+                     json.dumps({"results": results, "error": None, "finished": time.time(), "renamed": renamed}))
 
 
 try:
     main()
+except Unsafe:
+    pass  # never write into a directory that is not ours
 except Exception as exc:
     write_atomically(os.path.join(os.getcwd(), "results.json"),
-                     json.dumps({"results": [], "error": {"kind": "exception", "message": str(exc)}}))
+                     json.dumps({"results": [], "error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)},
+                                 "finished": time.time()}))
 '''
 
 JOB_START = JOB_PRELUDE + r'''
+def sweep(root, now, orphan_age, current, grace):
+    # Orphans: jobs nobody runs any more that ended (or began) over orphan_age ago; trash; locks
+    # whose job is gone. A running job is never touched.
+    for name in os.listdir(root):
+        path = os.path.join(root, name)
+        if name.startswith(".trash-"):
+            shutil.rmtree(path, ignore_errors=True)
+        elif JOB_ID.match(name) and name != current:
+            state = job_state(path, now, grace)
+            ended = mtime(os.path.join(path, "results.json")) or mtime(os.path.join(path, "request.json")) or mtime(path)
+            if state in STALE and ended is not None and now - ended > orphan_age:
+                discard(root, path)
+        elif name.endswith(".lock") and LOCK_KEY.match(name[:-5]):
+            holder = read_shared(path).strip()
+            if not JOB_ID.match(holder) or not os.path.isdir(os.path.join(root, holder)):
+                release(root, name[:-5], holder)
+
+
+def take_locks(root, job, keys, now, grace):
+    # Each key's lock file, created exclusively; None, or the (key, holder) that stopped us.
+    taken = []
+    for key in keys:
+        path = os.path.join(root, checked(key, LOCK_KEY, "lock") + ".lock")
+        for _attempt in range(3):
+            try:
+                descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                holder = read_shared(path).strip()
+                if JOB_ID.match(holder) and holder != job and os.path.isdir(os.path.join(root, holder)) \
+                        and job_state(os.path.join(root, holder), now, grace) not in STALE:
+                    for held in taken:
+                        release(root, held, job)
+                    return key, holder
+                release(root, key, holder)
+                continue
+            os.write(descriptor, job.encode("ascii"))
+            os.close(descriptor)
+            taken.append(key)
+            break
+        else:
+            raise Unsafe("%s: the lock keeps changing; refusing to use it" % path)
+    return None
+
+
+def claim(directory, token):
+    with open(os.path.join(directory, "claim-" + token), "w"):
+        pass
+
+
 def main():
     request = read_request()
-    directory = job_directory(request["job"])
-    if os.path.exists(os.path.join(directory, "request.json")):
-        answer({"started": False, "error": None})
-        return
+    job = checked(request["job"], JOB_ID, "job id")
+    token = checked(request["token"], TOKEN, "token")
+    grace = float(request.get("start_grace", 60))
     calls = []
     for call in request["calls"]:
         path = resolve_executable(call["exe"])
@@ -239,94 +488,125 @@ def main():
             answer({"error": {"kind": "not_found", "exe": call["exe"], "message": "%s was not found on this host" % call["exe"]}})
             return
         calls.append({"path": path, "argv": call["argv"], "env": call.get("env")})
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    with open(os.path.join(directory, "runner.py"), "w", encoding="utf-8") as handle:
-        handle.write(request["runner"])
-    write_atomically(os.path.join(directory, "request.json"),
-                     json.dumps({"parallel": request.get("parallel"), "retries": request.get("retries"), "calls": calls}))
-    subprocess.Popen([sys.executable, "runner.py"], cwd=directory, start_new_session=True, close_fds=True,
-                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    answer({"started": True, "error": None})
+    root = jobs_root(create=True)
+    sweep(root, time.time(), float(request.get("orphan_age", 3600)), job, grace)
+    directory = os.path.join(root, job)
+    discarded = None
+    for _attempt in range(3):
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            private_directory(directory)
+            if os.path.exists(os.path.join(directory, "claim-" + token)):
+                answer({"state": "attached", "discarded": None, "error": None})
+                return
+            state = job_state(directory, time.time(), grace)
+            if state == "busy":
+                answer({"state": "busy", "discarded": None, "error": None})
+                return
+            if state in ("running", "starting"):
+                claim(directory, token)
+                answer({"state": "attached", "discarded": None, "error": None})
+                return
+            discard(root, directory)
+            discarded = state
+            continue
+        stopped = take_locks(root, job, request.get("locks") or [], time.time(), grace)
+        if stopped:
+            shutil.rmtree(directory, ignore_errors=True)
+            answer({"state": "locked", "lock": stopped[0], "holder": stopped[1], "error": None})
+            return
+        with open(os.path.join(directory, "runner.py"), "w", encoding="utf-8") as handle:
+            handle.write(request["runner"])
+        write_atomically(os.path.join(directory, "request.json"), json.dumps({
+            "parallel": request.get("parallel"), "retries": request.get("retries"), "calls": calls,
+            "created": time.time(), "locks": request.get("locks") or [], "rename": request.get("rename")}))
+        claim(directory, token)
+        subprocess.Popen([sys.executable, "runner.py"], cwd=directory, start_new_session=True, close_fds=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        answer({"state": "started", "discarded": discarded, "error": None})
+        return
+    raise Unsafe("%s: the job directory keeps changing; refusing to use it" % directory)
 
 
 try:
     main()
+except Unsafe as exc:
+    answer({"error": {"kind": "unsafe", "message": str(exc)}})
 except Exception as exc:
     answer({"error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})
 '''
 
 JOB_STATUS = JOB_PRELUDE + r'''
-import time
-
-
-def alive(pid_text):
-    try:
-        os.kill(int(pid_text), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    # A finished runner that nobody reaped is a zombie: not alive.
-    try:
-        with open("/proc/%d/stat" % int(pid_text)) as handle:
-            return handle.read().split(") ", 1)[1][:1] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
 def main():
     request = read_request()
-    directory = job_directory(request["job"])
-    request_path = os.path.join(directory, "request.json")
-    if not os.path.exists(request_path):
-        answer({"exists": False, "error": None})
+    token = checked(request["token"], TOKEN, "token")
+    root = jobs_root(create=False)
+    directory = root and job_directory(root, request["job"])
+    request_path = directory and os.path.join(directory, "request.json")
+    if not directory or not os.path.exists(request_path):
+        answer({"exists": False, "claimed": False, "error": None})
         return
+    claim_path = os.path.join(directory, "claim-" + token)
+    claimed = os.path.exists(claim_path)
+    if claimed:
+        os.utime(claim_path)
     # With "wait", wait here (at most 10 s) for the job to finish: one exec instead of several polls.
     deadline = time.time() + min(10.0, max(0.0, float(request.get("wait") or 0)))
     while time.time() < deadline and not os.path.exists(os.path.join(directory, "results.json")):
         time.sleep(0.05)
-    with open(request_path, encoding="utf-8") as handle:
-        count = len(json.load(handle)["calls"])
+    count = len(read_json(request_path)["calls"])
     # Liveness first, results second: a runner writes its results before it exits, so a runner
     # seen dead here has results below unless it really died.
-    runner_pid = read_shared(os.path.join(directory, "runner.pid"))
-    runner_alive = bool(runner_pid) and alive(runner_pid)
+    runner = read_shared(os.path.join(directory, "runner.pid")).strip()
+    runner_alive = bool(runner) and alive(runner)
     outputs = [{"stdout": read_shared(os.path.join(directory, "%d.out" % index)),
                 "stderr": read_shared(os.path.join(directory, "%d.err" % index))} for index in range(count)]
-    finished = None
-    if os.path.exists(os.path.join(directory, "results.json")):
-        with open(os.path.join(directory, "results.json"), encoding="utf-8") as handle:
-            finished = json.load(handle)
-    answer({"exists": True, "started": bool(runner_pid), "alive": runner_alive,
+    finished = read_json(os.path.join(directory, "results.json"))
+    answer({"exists": True, "claimed": claimed, "started": bool(runner), "alive": runner_alive,
             "finished": finished, "outputs": outputs, "error": None})
 
 
 try:
     main()
+except Unsafe as exc:
+    answer({"error": {"kind": "unsafe", "message": str(exc)}})
 except Exception as exc:
     answer({"error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})
 '''
 
 JOB_CLEANUP = JOB_PRELUDE + r'''
-import signal
-
-
 def main():
     request = read_request()
-    directory = job_directory(request["job"])
-    if request.get("kill"):
-        ids = read_shared(os.path.join(directory, "runner.pid")).split() + read_shared(os.path.join(directory, "pids")).split()
-        for pid in ids:
-            try:
-                os.kill(int(pid), signal.SIGTERM)
-            except (ValueError, OSError):
-                pass
-    shutil.rmtree(directory, ignore_errors=True)
+    token = checked(request["token"], TOKEN, "token")
+    root = jobs_root(create=False)
+    directory = root and job_directory(root, request["job"])
+    if not directory:
+        answer({"removed": False, "error": None})
+        return
+    if not request.get("kill"):
+        try:
+            os.remove(os.path.join(directory, "claim-" + token))
+        except FileNotFoundError:
+            pass
+        now = time.time()
+        if job_state(directory, now, 0) == "running":
+            answer({"removed": False, "error": None})
+            return
+        # Another run that still polls this job keeps it: its claim was touched lately.
+        fresh = now - float(request.get("claim_age", 300))
+        for name in os.listdir(directory):
+            if name.startswith("claim-") and (mtime(os.path.join(directory, name)) or 0) > fresh:
+                answer({"removed": False, "error": None})
+                return
+    discard(root, directory)
     answer({"removed": True, "error": None})
 
 
 try:
     main()
+except Unsafe as exc:
+    answer({"error": {"kind": "unsafe", "message": str(exc)}})
 except Exception as exc:
     answer({"error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})
 '''

@@ -137,6 +137,11 @@ def failure_detail(result: Any) -> str:
     return detail or "exit code %d" % result.rc
 
 
+def downloaded(result: Any) -> bool:
+    """Whether a finished ``docker pull`` said it downloaded a newer image (not "up to date")."""
+    return result.ok and "Status: Downloaded newer image" in result.stdout
+
+
 def digest_from_output(text: str) -> str | None:
     """The digest docker printed (``Digest: sha256:...`` / ``<tag>: digest: sha256:...``)."""
     match = re.search(r"[Dd]igest: (sha256:[0-9a-f]{64})", text)

@@ -30,9 +30,9 @@ class DroppingHost:
             self.drops[operation] -= 1
             raise ConnectionFailed("linux1: connection failed: reset by peer")
         if operation == "job_start":
-            return {"started": True, "error": None}
+            return {"state": "started", "error": None}
         if operation == "job_status":
-            return {"exists": True, "started": True, "alive": False, "error": None,
+            return {"exists": True, "claimed": True, "started": True, "alive": False, "error": None,
                     "outputs": [{"stdout": "pulled\n", "stderr": ""}],
                     "finished": {"results": [{"rc": 0}], "error": None}}
         assert operation == "job_cleanup" and payload["kill"] is False

@@ -105,9 +105,15 @@ class ScriptedHost:
             return {"files": files, "results": results, "error": None}
         if operation == "job_start":
             self.job = [self.answer(r["exe"], a) for r, a in zip(requests, argvs)]
-            return {"started": True, "error": None}
+            rename = payload.get("rename")
+            if rename and all(job[0] == 0 for job in self.job):  # what the job's runner does
+                self.files[rename["to"]] = self.files.pop(rename["from"])
+                self.manifests[rename["to"]] = self.manifests.pop(rename["from"])
+            elif rename:
+                self.files.pop(rename["from"], None)
+            return {"state": "started", "error": None}
         if operation == "job_status":
-            return {"exists": True, "started": True, "alive": False, "error": None,
+            return {"exists": True, "claimed": True, "started": True, "alive": False, "error": None,
                     "finished": {"results": [{"rc": job[0]} for job in self.job], "error": None},
                     "outputs": [{"stdout": job[1], "stderr": job[2]} for job in self.job]}
         if operation == "job_cleanup":
@@ -190,8 +196,18 @@ class ScriptedHost:
             return 0, HISTORY_ROWS, ""
         if head == ("image", "save"):
             self.files[argv[3]] = b"archive of " + " ".join(argv[4:]).encode()
+            entries: dict[str, list[str]] = {}
+            for name in argv[4:]:
+                tags = entries.setdefault(self.find(name)["Id"], [])
+                if not name.startswith("sha256:"):
+                    tags.append(name)
+            self.manifests[argv[3]] = json.dumps([{"Config": image_id[7:] + ".json", "RepoTags": tags}
+                                                  for image_id, tags in entries.items()])
             return 0, "", ""
         if head == ("image", "load"):
+            for entry in lifecycle.parse_manifest(self.manifests[argv[-1]]):
+                loaded = self.images.setdefault(entry["id"], {"Id": entry["id"], "RepoTags": [], "RepoDigests": []})
+                loaded["RepoTags"] = sorted(set(loaded["RepoTags"]) | set(entry["tags"]))
             return 0, self.load_output, ""
         if head == ("image", "ls"):
             rows = []
@@ -784,7 +800,7 @@ def test_load_then_no_change():
     assert result["images"] == [{"id": IMAGE_A, "tags": ["wct3/a:1"]}, {"id": IMAGE_B, "tags": []}]
     assert result["image_names"] == ["wct3/a:1", IMAGE_B]
     assert result["diff"]["before"] == {"images": {IMAGE_A: None, IMAGE_B: None}}
-    assert [execution[0] for execution in host.execs] == ["file_info", "job_start", "job_status", "job_cleanup"]
+    assert [execution[0] for execution in host.execs] == ["file_info", "job_start", "job_status", "job_cleanup", "run"]
     assert ["docker", "image", "load", "--input", "/srv/ab.tar"] in host.argvs
 
     host = load_host(present=[image(IMAGE_A, ["wct3/a:1", "wct3/a:9"]), image(IMAGE_B, [])])
@@ -878,3 +894,52 @@ def test_file_info_payload_and_answer():
     assert info.files[0].sha256 == hashlib.sha256(b"abc").hexdigest() and info.files[0].size == 3
     assert info.results[0].ok and lifecycle.parse_manifest(info.results[0].stdout)[0]["id"] == IMAGE_A
     assert host.execs == [("file_info", [["-xOf", "C:\\images\\a.tar", "manifest.json"]])]
+
+
+def test_an_export_whose_archive_does_not_hold_the_images_afterwards_fails():
+    """The archive is read back after the job: one another task replaced is not reported as ours."""
+    host = export_host()
+    original = host.execute
+
+    def execute(operation, payload):
+        answer = original(operation, payload)
+        if operation == "job_start":
+            host.manifests["/srv/ab.tar"] = json.dumps([{"Config": "e" * 64 + ".json", "RepoTags": ["other:1"]}])
+        return answer
+
+    host.execute = execute
+    with pytest.raises(TaskFailed, match="the archive /srv/ab.tar does not hold the images after docker save"):
+        action(ExportAction).execute(host, defaults(ExportAction, names=["wct3/a:1"], path="/srv/ab.tar"))
+
+
+def test_export_job_holds_a_lock_on_the_path_and_its_runner_renames_the_partial_file():
+    host = export_host()
+    sent = []
+    original = host.execute
+
+    def execute(operation, payload):
+        sent.append((operation, payload))
+        return original(operation, payload)
+
+    host.execute = execute
+    action(ExportAction).execute(host, defaults(ExportAction, names=["wct3/a:1"], path="/srv/ab.tar"))
+    [start] = [payload for operation, payload in sent if operation == "job_start"]
+    partial = lifecycle.partial_path(host, "/srv/ab.tar", [IMAGE_A])
+    assert start["rename"] == {"from": partial, "to": "/srv/ab.tar"}
+    assert start["locks"] == [hashlib.sha256(b"/srv/ab.tar").hexdigest()]
+    assert all(not payload.get("rename") for operation, payload in sent if operation == "file_info")
+
+
+def test_a_load_that_exits_0_without_the_images_fails():
+    host = load_host()
+    original = host.answer
+
+    def answer(exe, argv):
+        if argv[:2] == ["image", "load"]:
+            host.argvs.append([exe] + argv)
+            return 0, "Loaded image: wct3/a:1\n", ""  # and nothing is in the engine
+        return original(exe, argv)
+
+    host.answer = answer
+    with pytest.raises(TaskFailed, match="docker load of /srv/ab.tar exited 0 but the engine lacks"):
+        action(LoadAction).execute(host, defaults(LoadAction, path="/srv/ab.tar"))

@@ -74,10 +74,10 @@ class ScriptedHost(Host):
             return answer
         if operation == "job_start":
             self.job = {"outputs": [self._answer(call) for call in payload["calls"]]}
-            return {"started": True, "error": None}
+            return {"state": "started", "error": None}
         if operation == "job_status":
             outputs = self.job["outputs"]
-            return {"exists": True, "started": True, "alive": False, "error": None,
+            return {"exists": True, "claimed": True, "started": True, "alive": False, "error": None,
                     "outputs": [{"stdout": o["stdout"], "stderr": o["stderr"]} for o in outputs],
                     "finished": {"results": [{"rc": o["rc"]} for o in outputs], "error": None}}
         if operation == "job_cleanup":
@@ -351,6 +351,86 @@ def test_a_failed_pull_fails_the_task_and_reports_the_others():
         action(docker_image_pull).execute(host, args_of(docker_image_pull, name=[A, B]))
     assert "1 of 2 pulls failed" in str(raised.value) and "manifest unknown" in str(raised.value)
     assert raised.value.result["changed"] is True and raised.value.result["failed_images"] == [B]
+
+
+def test_a_pull_that_exits_0_without_the_image_is_a_failure_not_a_success():
+    """A job's rc 0 is checked on the host: an image that cannot be inspected was not pulled."""
+    engine = Engine({}, {A: image(ID_A, [A])})
+    original = engine.__call__
+
+    def docker(argv, request):
+        if argv[:2] == ["image", "pull"]:
+            return (0, "Status: Downloaded newer image for %s\n" % argv[-1], "")  # but nothing arrives
+        return original(argv, request)
+
+    host = ScriptedHost(docker)
+    with pytest.raises(TaskFailed) as raised:
+        action(docker_image_pull).execute(host, args_of(docker_image_pull, name=[A]))
+    assert "docker pull exited 0 but the image is not on the host" in str(raised.value)
+    assert raised.value.result["changed"] is False and raised.value.result["failed_images"] == [A]
+    assert raised.value.result["images"][0] == {"reference": A, "id": None, "digest": None, "changed": False, "pulled": False}
+
+
+C = "127.0.0.1:5551/wct4/c:1"
+ENGINE_GONE = ("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+               "Is the docker daemon running?\n")
+
+
+def test_when_the_engine_dies_mid_pull_the_images_that_arrived_are_reported_as_a_change():
+    engine = Engine({}, {A: image(ID_A, [A]), B: image(ID_B, [B])}, fail={C: ENGINE_GONE})
+    original = engine.__call__
+    pulled = []
+
+    def docker(argv, request):
+        if argv[:2] == ["image", "pull"]:
+            pulled.append(argv[-1])
+            if argv[-1] == C:
+                return (1, "", ENGINE_GONE)
+            engine.local[argv[-1]] = engine.remote[argv[-1]]
+            return (0, "Digest: %s\nStatus: Downloaded newer image for %s\n" % (D1, argv[-1]), "")
+        if pulled and C in pulled:
+            return (1, "", ENGINE_GONE)  # the engine is gone for the read after the job
+        return original(argv, request)
+
+    host = ScriptedHost(docker)
+    with pytest.raises(TaskFailed) as raised:
+        action(docker_image_pull).execute(host, args_of(docker_image_pull, name=[A, B, C]))
+    message = str(raised.value)
+    assert "the Docker engine is not reachable" in message and "2 of 3 pulls had finished before" in message
+    result = raised.value.result
+    assert result["changed"] is True
+    assert [(i["reference"], i["changed"], i["pulled"]) for i in result["images"]] == [
+        (A, True, True), (B, True, True), (C, False, False)]
+
+
+def test_a_pull_timeout_says_the_job_goes_on_and_reports_what_arrived(monkeypatch):
+    from ansible_collections.wincontainers.images.plugins.plugin_utils import jobs
+
+    engine = Engine({}, {A: image(ID_A, [A]), B: image(ID_B, [B])})
+    host = ScriptedHost(engine)
+    original = host.execute
+
+    def execute(operation, payload):
+        if operation not in ("job_start", "job_status"):
+            return original(operation, payload)
+        host.execs += 1
+        host.sent.append((operation, payload))
+        if operation == "job_start":
+            return {"state": "started", "error": None}
+        engine.local[A] = engine.remote[A]  # A arrived, B is still being pulled when the time is up
+        return {"exists": True, "claimed": True, "started": True, "alive": True, "finished": None,
+                "outputs": [{"stdout": "", "stderr": ""}] * 2, "error": None}
+
+    monkeypatch.setattr(host, "execute", execute)
+    monkeypatch.setattr(jobs.time, "sleep", lambda seconds: None)
+    with pytest.raises(TaskFailed) as raised:
+        action(docker_image_pull).execute(host, args_of(docker_image_pull, name=[A, B], timeout=1))
+    message = str(raised.value)
+    assert "it is still running on the host" in message and "run the task again to re-attach" in message
+    assert "job_cleanup" not in host.operations()  # the job is left running
+    result = raised.value.result
+    assert result["changed"] is True
+    assert [(i["id"], i["pulled"]) for i in result["images"]] == [(ID_A, True), (None, False)]
 
 
 @pytest.mark.parametrize("given, fragment", [
