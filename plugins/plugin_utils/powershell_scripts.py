@@ -217,7 +217,9 @@ try {
 # WriteAttributes, Delete, ChangePermissions, TakeOwnership, GENERIC_ALL, GENERIC_WRITE
 # (0x500D0156). Get-JobRoot checks both levels of the root (creating missing ones with the
 # -Security given); Get-LiveProcess gives the process a "<pid> <start time ticks>" line names
-# while it runs, so a reused PID is never taken for the runner.
+# while it runs, so a reused PID is never taken for the runner (-Pin: with a handle open first,
+# which keeps the PID from being reused before the process is stopped; that asks for all access,
+# so liveness alone only asks what Process.StartTime needs).
 JOB_PRELUDE = BASE_PRELUDE + r"""
 $JobUser = [Security.Principal.WindowsIdentity]::GetCurrent().User.Value
 $JobTrusted = @('S-1-5-18', 'S-1-5-32-544', $JobUser)
@@ -243,7 +245,7 @@ function Test-PrivateDirectory {
         return $false
     }
     if ([int][IO.File]::GetAttributes($Path) -band [int][IO.FileAttributes]::ReparsePoint) { Stop-Unsafe $Path 'it is a reparse point (a link or junction)' }
-    $acl = [IO.Directory]::GetAccessControl($Path)
+    try { $acl = [IO.Directory]::GetAccessControl($Path) } catch { Stop-Unsafe $Path 'its owner and access rules cannot be read' }
     $owner = $acl.GetOwner([Security.Principal.SecurityIdentifier]).Value
     if ($Owners -notcontains $owner) { Stop-Unsafe $Path "it is owned by $owner" }
     foreach ($rule in $acl.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])) {
@@ -267,11 +269,11 @@ function Get-JobRoot {
 }
 
 function Get-LiveProcess {
-    param([string]$Line)
+    param([string]$Line, [switch]$Pin)
     if ($Line -notmatch '^(\d+) (\d+)') { return $null }
     try {
         $process = [Diagnostics.Process]::GetProcessById([int]$Matches[1])
-        $null = $process.Handle
+        if ($Pin) { $null = $process.Handle }
         if ($process.StartTime.ToUniversalTime().Ticks -eq [long]$Matches[2]) { return $process }
     } catch { $null = $_ }
     return $null
@@ -321,9 +323,9 @@ JOB_DISCARD = r"""
 function Remove-Job {
     param([string]$Root, [string]$Id)
     $dir = Join-Path -Path $Root -ChildPath $Id
-    $runner = Get-LiveProcess (Read-Shared (Join-Path $dir 'runner.pid'))
+    $runner = Get-LiveProcess (Read-Shared (Join-Path $dir 'runner.pid')) -Pin
     if ($runner) {
-        $calls = @(foreach ($line in ((Read-Shared (Join-Path $dir 'pids')) -split "`r?`n")) { Get-LiveProcess $line })
+        $calls = @(foreach ($line in ((Read-Shared (Join-Path $dir 'pids')) -split "`r?`n")) { Get-LiveProcess $line -Pin })
         foreach ($process in @($runner) + $calls) {
             if (-not $process) { continue }
             try { $process.Kill() } catch { $null = $_ }

@@ -33,7 +33,7 @@ Scenario key ``jobs`` (all optional)::
     entries: {NAME: ENTRY}        # job directories, locks and trash found in the root
     processes: {PID: {ticks: N}}  # other processes running on the host
 
-    FOLDER: {owner: SID, reparse: false, file: false,
+    FOLDER: {owner: SID, reparse: false, file: false, unreadable: false,
              rules: [{sid: SID, rights: Write | [WriteData, ...] | 0x116, type: Allow}]}
     ENTRY (a job directory, named by its ID): {owner, reparse, rules (as a FOLDER), age: s,
              request: {age: s, calls: [...], rename: {...}, locks: [...]} | null,
@@ -101,10 +101,10 @@ from fake_windows_host import (
 # SHA-256 of the script texts this emulation follows (see EMULATED_SCRIPTS); JOB_RUNNER is not
 # run by the fake host, but job_start must carry exactly it.
 SCRIPT_SHA256 = {
-    "job_start": "31ab33e5fcc88888264d52af124a87def0c99afedf6bf8b688691ec89292a0d7",
-    "job_status": "fc0528d542af13941952658441cc652c4f62a168b5b4267a15eaaab20477c769",
-    "job_cleanup": "9e63a69545d2ea39de2b15c8d8c90d8551fc76b12c9476f524129041e05e6fcb",
-    "job_runner": "ae6bfca0683d52e1ce349c8381bba90b5f4f8dad29dfedc52802aadaa7508f72",
+    "job_start": "3d17faa966c2f12a91d92d7840d2864f5d89b4d8ccee44ac3dbcfa418e55d69b",
+    "job_status": "c666d6131b1e2c5e646b7277a49ab382e3f7816d6a847d68c7db3879f60fe9a2",
+    "job_cleanup": "a3ae733dfdd473db4c02d6fa627d44e09e5bd0594789cd198938899a654f9b1a",
+    "job_runner": "494009b4aed4f8856da056debf5b24fdf5f83359cf011adf7b6af13daab7b15f",
 }
 SCENARIO_KEY = "jobs"
 RELEASE_FILE = "release-jobs"
@@ -205,6 +205,7 @@ def config(scenario: Mapping[str, Any]) -> dict[str, Any]:
 
 def _folder(preset: Mapping[str, Any], user: str) -> dict[str, Any]:
     return {"owner": preset.get("owner", user), "reparse": bool(preset.get("reparse")), "file": bool(preset.get("file")),
+            "unreadable": bool(preset.get("unreadable")),
             "rules": [dict(r, rights=rights_value(r["rights"]), type=r.get("type", "Allow"))
                       for r in preset.get("rules", private_rules(user))]}
 
@@ -331,6 +332,9 @@ class Jobs:
             raise Unsafe(path, "it is not a directory")
         if entry.get("reparse"):
             raise Unsafe(path, "it is a reparse point (a link or junction)")
+        if entry.get("unreadable"):
+            # Directory.GetAccessControl throws UnauthorizedAccessException without READ_CONTROL.
+            raise Unsafe(path, "its owner and access rules cannot be read")
         if entry["owner"] not in owners:
             raise Unsafe(path, "it is owned by %s" % entry["owner"])
         # GetAccessRules(true, true, ...): the explicit rules, then the inherited ones.
@@ -347,7 +351,8 @@ class Jobs:
                 raise Thrown('Exception calling "CreateDirectory" with "2" argument(s): "Cannot create "%s" because a '
                              'file or directory with the same name already exists."' % path)
             return
-        folder = {"owner": self.user, "reparse": False, "file": False, "rules": private_rules(self.user)}
+        folder = {"owner": self.user, "reparse": False, "file": False, "unreadable": False,
+                  "rules": private_rules(self.user)}
         if path in (PARENT, ROOT):
             self.host["folders"][path] = folder
         else:

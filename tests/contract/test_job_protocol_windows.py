@@ -139,6 +139,8 @@ def test_the_root_is_created_private_and_a_job_runs_once(new_host) -> None:
     ({"root": {"owner": ADMINISTRATORS, "rules": [rule(ADMINISTRATORS), rule(EVERYONE, "GenericWrite")]}}, ROOT,
      "%s may write to it" % EVERYONE),
     ({"parent": {"reparse": True}}, PARENT, "it is a reparse point (a link or junction)"),
+    # Created by another user with an ACL that does not let Administrators read it.
+    ({"root": {"owner": OTHER_USER, "unreadable": True}}, ROOT, "its owner and access rules cannot be read"),
 ])
 def test_a_root_another_principal_controls_is_refused_and_nothing_starts(new_host, folders, path, problem) -> None:
     host = new_host(folders=folders)

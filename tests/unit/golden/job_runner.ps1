@@ -60,7 +60,7 @@ function Test-PrivateDirectory {
         return $false
     }
     if ([int][IO.File]::GetAttributes($Path) -band [int][IO.FileAttributes]::ReparsePoint) { Stop-Unsafe $Path 'it is a reparse point (a link or junction)' }
-    $acl = [IO.Directory]::GetAccessControl($Path)
+    try { $acl = [IO.Directory]::GetAccessControl($Path) } catch { Stop-Unsafe $Path 'its owner and access rules cannot be read' }
     $owner = $acl.GetOwner([Security.Principal.SecurityIdentifier]).Value
     if ($Owners -notcontains $owner) { Stop-Unsafe $Path "it is owned by $owner" }
     foreach ($rule in $acl.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])) {
@@ -84,11 +84,11 @@ function Get-JobRoot {
 }
 
 function Get-LiveProcess {
-    param([string]$Line)
+    param([string]$Line, [switch]$Pin)
     if ($Line -notmatch '^(\d+) (\d+)') { return $null }
     try {
         $process = [Diagnostics.Process]::GetProcessById([int]$Matches[1])
-        $null = $process.Handle
+        if ($Pin) { $null = $process.Handle }
         if ($process.StartTime.ToUniversalTime().Ticks -eq [long]$Matches[2]) { return $process }
     } catch { $null = $_ }
     return $null

@@ -60,7 +60,7 @@ function Test-PrivateDirectory {
         return $false
     }
     if ([int][IO.File]::GetAttributes($Path) -band [int][IO.FileAttributes]::ReparsePoint) { Stop-Unsafe $Path 'it is a reparse point (a link or junction)' }
-    $acl = [IO.Directory]::GetAccessControl($Path)
+    try { $acl = [IO.Directory]::GetAccessControl($Path) } catch { Stop-Unsafe $Path 'its owner and access rules cannot be read' }
     $owner = $acl.GetOwner([Security.Principal.SecurityIdentifier]).Value
     if ($Owners -notcontains $owner) { Stop-Unsafe $Path "it is owned by $owner" }
     foreach ($rule in $acl.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])) {
@@ -84,11 +84,11 @@ function Get-JobRoot {
 }
 
 function Get-LiveProcess {
-    param([string]$Line)
+    param([string]$Line, [switch]$Pin)
     if ($Line -notmatch '^(\d+) (\d+)') { return $null }
     try {
         $process = [Diagnostics.Process]::GetProcessById([int]$Matches[1])
-        $null = $process.Handle
+        if ($Pin) { $null = $process.Handle }
         if ($process.StartTime.ToUniversalTime().Ticks -eq [long]$Matches[2]) { return $process }
     } catch { $null = $_ }
     return $null
@@ -127,9 +127,9 @@ function Get-UnixTime {
 function Remove-Job {
     param([string]$Root, [string]$Id)
     $dir = Join-Path -Path $Root -ChildPath $Id
-    $runner = Get-LiveProcess (Read-Shared (Join-Path $dir 'runner.pid'))
+    $runner = Get-LiveProcess (Read-Shared (Join-Path $dir 'runner.pid')) -Pin
     if ($runner) {
-        $calls = @(foreach ($line in ((Read-Shared (Join-Path $dir 'pids')) -split "`r?`n")) { Get-LiveProcess $line })
+        $calls = @(foreach ($line in ((Read-Shared (Join-Path $dir 'pids')) -split "`r?`n")) { Get-LiveProcess $line -Pin })
         foreach ($process in @($runner) + $calls) {
             if (-not $process) { continue }
             try { $process.Kill() } catch { $null = $_ }
