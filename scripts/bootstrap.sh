@@ -3,7 +3,8 @@
 #
 # Prepare a machine to develop and test wincontainers.images. Idempotent.
 #
-#   1. (root, Debian) apt packages: Docker engine, registry, openssl, busybox-static, ...
+#   1. (root, Debian) apt packages: Docker engine, registry, openssl, busybox-static, OpenSSH
+#      server and client (scripts/sshd.sh), ...
 #      "apt-get update" runs only when a package is missing.
 #   2. A Python >= 3.12 (ansible-core 2.21 needs it): $WC_PYTHON, then
 #      /root/.pyenv/versions/3.12*/bin/python, then python3.12 / python3.13 / python3 on PATH.
@@ -26,6 +27,7 @@ APT_PACKAGES=(
     openssl ca-certificates curl                # test CA, registry health checks
     busybox-static tar gzip                     # offline test images
     make git procps                             # test entry point, ansible-galaxy build
+    openssh-server openssh-client python3       # loopback sshd: integration tests over "ssh" (scripts/sshd.sh)
     shellcheck                                  # ansible-test sanity: shellcheck test
     chromium fonts-dejavu-core                  # fleet report rendered headless (tests/integration/test_report.py)
 )

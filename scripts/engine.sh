@@ -9,8 +9,10 @@
 #   scripts/engine.sh stop     stop what start started and wait until no process is left
 #   scripts/engine.sh status   report each component (exit 0 when all are up, 3 otherwise)
 #   scripts/engine.sh env      print the shell export lines (also kept in $WC_ENGINE_DIR/env)
-#   scripts/engine.sh purge    stop, then delete the state directory and certs.d entries (and the
-#                              /etc/hosts entry when no other engine's strict-TLS registry runs)
+#   scripts/engine.sh purge    stop (and the test sshd of scripts/sshd.sh, whose state is in
+#                              $WC_ENGINE_DIR/sshd), then delete the state directory and certs.d
+#                              entries (and the /etc/hosts entry when no other engine's strict-TLS
+#                              registry runs)
 #
 # Registry A: anonymous, plain HTTP, 127.0.0.1:${WC_REGISTRY_ANON_PORT:-5551}
 #             (dockerd treats loopback registries as insecure by default).
@@ -562,6 +564,10 @@ cmd_env() {
 }
 
 cmd_purge() {
+    # the test sshd (scripts/sshd.sh) keeps its state in a subdirectory of ours
+    if [[ -s "${DIR}/sshd/sshd.pid" ]]; then
+        WC_ENGINE_DIR="$DIR" bash "${REPO_ROOT}/scripts/sshd.sh" stop || true
+    fi
     cmd_stop
     local d
     while read -r d; do rm -rf "${d:?}"; done < <(certs_d_dirs)

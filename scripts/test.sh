@@ -6,15 +6,21 @@
 #   1. scripts/bootstrap.sh          apt packages, Python >= 3.12, .venv with requirements-dev.txt
 #   2. scripts/engine.sh start       private dockerd + registries on loopback (stopped at exit if
 #                                    this run started them)
+#      scripts/sshd.sh start         a throwaway sshd on 127.0.0.1 whose logins reach that engine,
+#                                    for the integration tests over "ssh" (stopped at exit if this
+#                                    run started it)
 #   3. scripts/test-images.sh        offline test images, pushed to both registries
 #   4. scripts/build-collection.sh   ansible-galaxy collection build + install into a temporary
 #                                    directory; exported as WC_COLLECTIONS_PATH
 #   5. scripts/sanity.sh             ansible-test sanity on the installed collection
 #      ansible-lint                  production profile, against the installed collection
-#   6. pytest tests/unit, tests/contract, tests/integration; then tests/unit, tests/contract and
-#      the docker_image_info/_tag integration tests again on the oldest ansible-core that
-#      meta/runtime.yml claims (.venv-oldest; its contract tests in the background, beside the
-#      integration tests)
+#   6. pytest tests/unit, tests/windows, tests/contract, tests/integration; then tests/unit,
+#      tests/contract and the docker_image_info/_tag integration tests again on the oldest
+#      ansible-core that meta/runtime.yml claims (.venv-oldest; its contract tests in the
+#      background, beside the integration tests). tests/windows runs on Windows itself
+#      (docs/testing-on-windows.md); here its Linux part runs (every exec it would send is
+#      built and checked against the collection's own requests) and each test that needs
+#      Windows is reported as skipped, with the reason
 #   7. (results of the background phases)
 #   8. molecule                      every scenario in extensions/molecule (windows* scenarios
 #                                    only when WINRM_HOST is set)
@@ -26,10 +32,10 @@
 # WC_TEST_PARALLEL=0 runs everything one after the other.
 #
 # Environment:
-#   WC_TEST_ONLY="unit integration"   run only these test phases (unit contract integration
-#                                     oldest sanity lint molecule)
+#   WC_TEST_ONLY="unit integration"   run only these test phases (unit windows contract
+#                                     integration oldest sanity lint molecule)
 #   WC_LARGE_IMAGE=1                  also build wctest/large:1.0 (~300 MB, interrupted pulls)
-#   WC_KEEP_ENGINE=1                  leave the engine running at exit even if started here
+#   WC_KEEP_ENGINE=1                  leave the engine (and sshd) running at exit even if started here
 #   WC_KEEP_TMP=1                     keep the temporary collection directory
 #   WC_PHASE_TIMEOUT=<seconds>        per-phase time limit (default 1200)
 #   WC_TEST_PARALLEL=0                no background phases
@@ -166,11 +172,16 @@ export ANSIBLE_NOCOLOR=1
 # --- 2. engine --------------------------------------------------------------------------------
 ENGINE_DIR="${WC_ENGINE_DIR:-/tmp/wincontainers-engine}"
 STARTED_ENGINE=0
+STARTED_SSHD=0
 TMP_DIR=""
 cleanup() {
     local rc=$? p
     for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     if ((${#BG_PIDS[@]})); then wait 2>/dev/null || true; fi
+    if [[ "$STARTED_SSHD" == 1 && "${WC_KEEP_ENGINE:-0}" != 1 ]]; then
+        printf '\n==> stopping the sshd started by this run\n'
+        bash scripts/sshd.sh stop || rc=1
+    fi
     if [[ "$STARTED_ENGINE" == 1 && "${WC_KEEP_ENGINE:-0}" != 1 ]]; then
         printf '\n==> stopping the engine started by this run\n'
         bash scripts/engine.sh stop || rc=1
@@ -190,6 +201,16 @@ engine_start() {
     bash scripts/engine.sh start
 }
 setup_step engine engine_start
+
+sshd_start() {
+    if bash scripts/sshd.sh status >/dev/null 2>&1; then
+        note "sshd already running; it will be left running"
+    else
+        STARTED_SSHD=1
+    fi
+    bash scripts/sshd.sh start
+}
+setup_step sshd sshd_start
 # shellcheck disable=SC1091
 source "${ENGINE_DIR}/env"
 
@@ -252,7 +273,7 @@ export -f has_test_files pytest_suite
 OLDEST_BIN="${REPO_ROOT}/.venv-oldest/bin"
 oldest="ansible-core $("${OLDEST_BIN}/python" -c 'from ansible.release import __version__; print(__version__)')"
 
-for suite in unit contract integration; do
+for suite in unit windows contract integration; do
     if [[ "$suite" == integration ]] && wanted oldest; then
         static_step "pytest tests/contract (${oldest})" pytest_suite contract-oldest "$OLDEST_BIN" tests/contract
     fi

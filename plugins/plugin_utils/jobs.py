@@ -32,11 +32,12 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.host import (
 # How long a started job may take to write its runner's PID before it counts as failed; also
 # how long a job directory without a request counts as another run's start in progress.
 START_GRACE = 60.0
-# How long after it ended a job that nobody collected stays on the host before the next job of
-# that user on that host removes it.
-ORPHAN_AGE = 3600.0
-# How recently another run must have polled a job for the job to be kept for it at cleanup.
-CLAIM_AGE = 300.0
+# A run that polls a job touches its claim at least every poll interval plus the wait on the host
+# (well under 20 s); a claim untouched for this long belongs to a run that is gone (a killed
+# controller). A job that does not run and that no run polled for this long is an orphan: the
+# next job of that user on that host removes it. Cleanup keeps a job for another run only while
+# that run's claim is younger than this.
+CLAIM_AGE = 60.0
 # How long a cleanup re-opens a dropped connection and tries again. A finished job whose
 # directory stayed behind would only be discarded by the next run, but its locks would wait.
 CLEANUP_GRACE = 30.0
@@ -173,6 +174,7 @@ class HostJob:
                 self.cleanup(kill=True)
                 raise HostError("%s: the %s job did not start within %d seconds" % (self.host.name, self.purpose, START_GRACE))
             if time.monotonic() >= deadline:
+                self.release()
                 raise JobTimeout(
                     "%s: %s did not finish within the timeout of %d seconds; it is still running on the host "
                     "(job %s): run the task again to re-attach to it and collect its result, or raise timeout"
@@ -196,7 +198,7 @@ class HostJob:
         """Start the job, or attach to it while it runs; wait while another run is starting it."""
         payload = {"job": self.job_id, "token": self.token, "parallel": self.parallel, "retries": self.retries,
                    "calls": self.requests, "locks": sorted(self.locks), "rename": self.rename,
-                   "start_grace": START_GRACE, "orphan_age": ORPHAN_AGE}
+                   "start_grace": START_GRACE, "claim_age": CLAIM_AGE}
         payload.update(self.host.dialect.job_runner())
         # The host calls a start in progress stale after START_GRACE; ask a little longer.
         busy_until = min(deadline, time.monotonic() + START_GRACE + 10 * BUSY_WAIT)
@@ -225,6 +227,14 @@ class HostJob:
     def summary(self) -> dict[str, Any]:
         """The job's part of a task result: its ID, whether the task re-attached, how long it ran."""
         return {"id": self.job_id, "reattached": self.reattached, "elapsed": round(self.elapsed, 1)}
+
+    def release(self) -> None:
+        """Drop this run's claim on a job that goes on without it (after a timeout); best effort:
+        an unreleased claim only keeps the job's files until it is older than CLAIM_AGE."""
+        try:
+            self.host.execute("job_cleanup", {"job": self.job_id, "token": self.token, "kill": False, "claim_age": CLAIM_AGE})
+        except HostError:
+            pass
 
     def cleanup(self, kill: bool) -> None:
         """Drop this run's claim and remove the job when no other run polls it (``kill``: stop

@@ -427,17 +427,25 @@ except Exception as exc:
 '''
 
 JOB_START = JOB_PRELUDE + r'''
-def sweep(root, now, orphan_age, current, grace):
-    # Orphans: jobs nobody runs any more that ended (or began) over orphan_age ago; trash; locks
-    # whose job is gone. A running job is never touched.
+def last_activity(directory):
+    # When a run last started, polled or finished the job.
+    names = ["results.json", "request.json"] + [n for n in os.listdir(directory) if n.startswith("claim-")]
+    return max([mtime(os.path.join(directory, n)) or 0 for n in names] + [mtime(directory) or 0])
+
+
+def sweep(root, now, claim_age, current, grace):
+    # Orphans: jobs that do not run and that no run has polled for claim_age; trash; locks whose
+    # job is gone. A running job is never touched.
     for name in os.listdir(root):
         path = os.path.join(root, name)
         if name.startswith(".trash-"):
             shutil.rmtree(path, ignore_errors=True)
         elif JOB_ID.match(name) and name != current:
-            state = job_state(path, now, grace)
-            ended = mtime(os.path.join(path, "results.json")) or mtime(os.path.join(path, "request.json")) or mtime(path)
-            if state in STALE and ended is not None and now - ended > orphan_age:
+            try:
+                private_directory(path)
+            except (Unsafe, OSError):
+                continue  # not this user's job: never touched
+            if job_state(path, now, grace) in STALE and now - last_activity(path) > claim_age:
                 discard(root, path)
         elif name.endswith(".lock") and LOCK_KEY.match(name[:-5]):
             holder = read_shared(path).strip()
@@ -489,7 +497,7 @@ def main():
             return
         calls.append({"path": path, "argv": call["argv"], "env": call.get("env")})
     root = jobs_root(create=True)
-    sweep(root, time.time(), float(request.get("orphan_age", 3600)), job, grace)
+    sweep(root, time.time(), float(request.get("claim_age", 60)), job, grace)
     directory = os.path.join(root, job)
     discarded = None
     for _attempt in range(3):
@@ -547,6 +555,7 @@ def main():
     if not directory or not os.path.exists(request_path):
         answer({"exists": False, "claimed": False, "error": None})
         return
+    # The claim is touched before and after the wait: a run that still polls is seen as alive.
     claim_path = os.path.join(directory, "claim-" + token)
     claimed = os.path.exists(claim_path)
     if claimed:
@@ -555,6 +564,8 @@ def main():
     deadline = time.time() + min(10.0, max(0.0, float(request.get("wait") or 0)))
     while time.time() < deadline and not os.path.exists(os.path.join(directory, "results.json")):
         time.sleep(0.05)
+    if claimed and os.path.exists(claim_path):
+        os.utime(claim_path)
     count = len(read_json(request_path)["calls"])
     # Liveness first, results second: a runner writes its results before it exits, so a runner
     # seen dead here has results below unless it really died.
@@ -594,7 +605,7 @@ def main():
             answer({"removed": False, "error": None})
             return
         # Another run that still polls this job keeps it: its claim was touched lately.
-        fresh = now - float(request.get("claim_age", 300))
+        fresh = now - float(request.get("claim_age", 60))
         for name in os.listdir(directory):
             if name.startswith("claim-") and (mtime(os.path.join(directory, name)) or 0) > fresh:
                 answer({"removed": False, "error": None})

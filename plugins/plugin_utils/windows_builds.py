@@ -12,10 +12,10 @@ Everything that depends on Windows versions is here, so a new Windows release is
   ``CheckHostAndContainerCompat``):
 
   - process isolation: the image build must equal the host build, except on hosts from
-    Windows Server 2022 (build 20348) on, which run every image from the LTSC before the
-    newest LTSC at or below the host build, up to the host build itself: a 2022 host runs
-    2022 images, a Windows 11 or Server 23H2 host runs 2022 images, a 2025 host runs 2022 and
-    2025 images;
+    Windows Server 2022 (build 20348) on, which run every image from the newest stable-ABI
+    LTSC build strictly below the host build (2022 when there is none) up to the host build
+    itself: a 2022 host runs 2022 images, a Windows 11 or Server 23H2 host runs 2022 images, a
+    2025 host runs 2022 and 2025 images, a 26200 host runs 2025 images and its own;
   - Hyper-V isolation: any image of the same or an older build.
 """
 
@@ -238,14 +238,16 @@ def parse_os_version(value: object) -> tuple[int | None, int | None]:
 def process_floor(host_build: int) -> int | None:
     """The oldest image build a host from Windows Server 2022 on runs with process isolation.
 
-    It is the stable-ABI LTSC before the newest one at or below the host build (the first LTSC
-    itself when the host is of its generation). None for older hosts, which need equal builds.
+    It is the newest stable-ABI LTSC build strictly below the host build, or the first of them
+    when there is none (the host is that LTSC itself), as hcsshim's ``CheckHostAndContainerCompat``
+    decides (``osversion/platform_compat_windows.go``, ``compatLTSCReleases``). None for older
+    hosts, which need equal builds.
     """
     first = STABLE_ABI_LTSC_BUILDS[0]
     if host_build < first:
         return None
-    index = max(i for i, build in enumerate(STABLE_ABI_LTSC_BUILDS) if build <= host_build)
-    return STABLE_ABI_LTSC_BUILDS[index - 1] if index > 0 else first
+    below = [build for build in STABLE_ABI_LTSC_BUILDS if build < host_build]
+    return below[-1] if below else first
 
 
 def process_compatible(host_build: int, image_build: int) -> bool:

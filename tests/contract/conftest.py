@@ -25,39 +25,22 @@ from typing import Any
 import pytest
 
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from contract_harness import TRANSPORTS, ContractHost  # noqa: E402
+from contract_harness import TRANSPORTS, ContractHost, find_collections_root, link_collections_root  # noqa: E402
 
 ENV_VAR = "WC_COLLECTIONS_PATH"
 
 
-def _find_root() -> Path | None:
-    for entry in os.environ.get(ENV_VAR, "").split(os.pathsep):
-        if not entry:
-            continue
-        base = Path(entry).expanduser().resolve()
-        for root in (base, base.parent) if base.name == "ansible_collections" else (base,):
-            if (root / "ansible_collections" / "wincontainers" / "images" / "plugins").is_dir():
-                return root
-    return None
-
-
 @pytest.fixture(scope="session")
 def collections_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = _find_root()
+    root = find_collections_root(ENV_VAR)
     if root is None:
         if os.environ.get(ENV_VAR):
             raise pytest.UsageError("%s=%r holds no ansible_collections/wincontainers/images"
                                     % (ENV_VAR, os.environ[ENV_VAR]))
-        if REPO_ROOT.parts[-3:] == ("ansible_collections", "wincontainers", "images"):
-            root = REPO_ROOT.parents[2]
-        else:
-            root = tmp_path_factory.mktemp("collections")
-            (root / "ansible_collections" / "wincontainers").mkdir(parents=True)
-            (root / "ansible_collections" / "wincontainers" / "images").symlink_to(REPO_ROOT, target_is_directory=True)
+        root = link_collections_root(tmp_path_factory.mktemp("collections"))
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     return root

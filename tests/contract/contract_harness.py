@@ -48,6 +48,7 @@ from fake_windows_host import (
 )
 
 HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[1]
 TRANSPORTS = ("winrm", "psrp", "ssh-powershell", "ssh-cmd")
 INVENTORY_HOSTNAME = "win2022-docker01"
 USER = "ansible-svc"
@@ -72,6 +73,83 @@ def ansible_playbook() -> list[str]:
     if not found:
         raise RuntimeError("ansible-playbook not found next to %s or on PATH" % sys.executable)
     return [found]
+
+
+def find_collections_root(variable: str = "WC_COLLECTIONS_PATH") -> Path | None:
+    """The directory holding ``ansible_collections/wincontainers/images`` named by ``variable``
+    (an installed collection), or None when the variable names none."""
+    for entry in os.environ.get(variable, "").split(os.pathsep):
+        if not entry:
+            continue
+        base = Path(entry).expanduser().resolve()
+        for root in (base, base.parent) if base.name == "ansible_collections" else (base,):
+            if (root / "ansible_collections" / "wincontainers" / "images" / "plugins").is_dir():
+                return root
+    return None
+
+
+def link_collections_root(directory: Path) -> Path:
+    """A collections root for the work tree: the tree itself when it already lies at
+    ``ansible_collections/wincontainers/images``, otherwise ``directory`` with a symlink there."""
+    if REPO_ROOT.parts[-3:] == ("ansible_collections", "wincontainers", "images"):
+        return REPO_ROOT.parents[2]
+    namespace = Path(directory) / "ansible_collections" / "wincontainers"
+    namespace.mkdir(parents=True, exist_ok=True)
+    link = namespace / "images"
+    if not link.is_symlink():
+        link.symlink_to(REPO_ROOT, target_is_directory=True)
+    return Path(directory)
+
+
+def wsman_hostvars(transport: str, port: int) -> dict[str, Any]:
+    """Inventory variables that point ``winrm`` or ``psrp`` at a fake WS-Management endpoint on
+    ``127.0.0.1:port`` (Basic authentication over HTTP, the endpoint's credentials)."""
+    hostvars: dict[str, Any] = {"ansible_user": USER, "ansible_host": "127.0.0.1", "ansible_port": port,
+                                "ansible_password": PASSWORD}
+    if transport == "winrm":
+        hostvars.update(
+            ansible_connection="winrm",
+            ansible_winrm_transport="basic",
+            ansible_winrm_scheme="http",
+            ansible_winrm_server_cert_validation="ignore",
+        )
+    elif transport == "psrp":
+        hostvars.update(
+            ansible_connection="psrp",
+            ansible_psrp_protocol="http",
+            ansible_psrp_auth="basic",
+            ansible_psrp_message_encryption="never",
+            ansible_psrp_cert_validation="ignore",
+        )
+    else:
+        raise ValueError("%r does not use WS-Management" % transport)
+    return hostvars
+
+
+def ansible_environment(collections_root: Path, home: Path) -> dict[str, str]:
+    """The environment of an ansible-playbook run against fake hosts: this process's, without its
+    ``ANSIBLE_*``, ``WC_FAKE_*`` and proxy variables, with the collection under test only and a
+    private ``ANSIBLE_HOME``."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("ANSIBLE_", "WC_FAKE_")) and key.lower() not in (
+            "http_proxy", "https_proxy", "all_proxy", "no_proxy")
+    }
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(collections_root),
+        ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+        ANSIBLE_HOME=str(home),
+        ANSIBLE_LOCAL_TEMP=str(Path(home) / "tmp"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_HOST_KEY_CHECKING="0",
+        ANSIBLE_TIMEOUT="30",
+        NO_PROXY="*",
+        WC_FAKE_COLLECTIONS_ROOT=str(collections_root),
+    )
+    return env
 
 
 @dataclass
@@ -257,30 +335,11 @@ class ContractHost:
     # running plays -------------------------------------------------------------------------
 
     def inventory(self) -> dict[str, Any]:
-        hostvars: dict[str, Any] = {"ansible_user": USER}
-        if self.transport == "winrm":
-            hostvars.update(
-                ansible_connection="winrm",
-                ansible_host="127.0.0.1",
-                ansible_port=self.server.port,
-                ansible_password=PASSWORD,
-                ansible_winrm_transport="basic",
-                ansible_winrm_scheme="http",
-                ansible_winrm_server_cert_validation="ignore",
-            )
-        elif self.transport == "psrp":
-            hostvars.update(
-                ansible_connection="psrp",
-                ansible_host="127.0.0.1",
-                ansible_port=self.server.port,
-                ansible_password=PASSWORD,
-                ansible_psrp_protocol="http",
-                ansible_psrp_auth="basic",
-                ansible_psrp_message_encryption="never",
-                ansible_psrp_cert_validation="ignore",
-            )
+        if self.transport in ("winrm", "psrp"):
+            hostvars = wsman_hostvars(self.transport, self.server.port)
         else:
-            hostvars.update(
+            hostvars = dict(
+                ansible_user=USER,
                 ansible_connection="ssh",
                 ansible_host="%s.contoso.test" % INVENTORY_HOSTNAME,
                 ansible_shell_type=self.transport.split("-", 1)[1],
@@ -292,31 +351,14 @@ class ContractHost:
         return {"all": {"children": {"windows": {"hosts": {INVENTORY_HOSTNAME: hostvars}}}}}
 
     def environment(self, results: Path) -> dict[str, str]:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("ANSIBLE_", "WC_FAKE_")) and key.lower() not in (
-                "http_proxy", "https_proxy", "all_proxy", "no_proxy")
-        }
-        home = self.workdir / "ansible-home"
+        env = ansible_environment(self.collections_root, self.workdir / "ansible-home")
         env.update(
-            ANSIBLE_COLLECTIONS_PATH=str(self.collections_root),
-            ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
             ANSIBLE_CALLBACK_PLUGINS=str(HERE / "callback_plugins"),
             ANSIBLE_CALLBACKS_ENABLED="wc_contract_results",
             ANSIBLE_ACTION_PLUGINS=str(HERE / "action_plugins"),
-            ANSIBLE_HOME=str(home),
-            ANSIBLE_LOCAL_TEMP=str(home / "tmp"),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_FORCE_COLOR="0",
-            ANSIBLE_RETRY_FILES_ENABLED="0",
-            ANSIBLE_HOST_KEY_CHECKING="0",
-            ANSIBLE_TIMEOUT="30",
-            NO_PROXY="*",
             WC_CONTRACT_RESULTS=str(results),
             WC_CONTRACT_EXCHANGES=str(self.directory / EXCHANGES_FILE),
             WC_FAKE_WINDOWS_HOST=str(self.directory),
-            WC_FAKE_COLLECTIONS_ROOT=str(self.collections_root),
             WC_FAKE_TRANSPORT_VARIANT=self.transport,
         )
         return env

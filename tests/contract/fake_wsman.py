@@ -280,19 +280,22 @@ class FakeWSManServer:
             return
         content_type = request.headers.get("Content-Type", "")
         message_id = ""
+        log: dict[str, Any] = {"request_bytes": len(body)}
         try:
             if not content_type.startswith("application/soap+xml"):
                 raise FakeHostError("unexpected Content-Type %r (message encryption is not emulated)" % content_type)
             root = ET.fromstring(body)
             message_id = self._text(root, "s:Header/a:MessageID")
-            status, response, action = 200, self.dispatch(root, len(body)), None
+            status, response = 200, self.dispatch(root, log)
         except SoapFault as fault:
-            status, response, action = fault.http_status, self._fault(message_id, fault), "fault"
+            status, response = fault.http_status, self._fault(message_id, fault)
         except Exception as exc:  # noqa: BLE001 - every failure here must fail the test
             self.host.record_error("wsman", "%s: %s" % (type(exc).__name__, exc), traceback.format_exc())
             fault = SoapFault(500, 2150858778, "w:InternalError", "fake WS-Management endpoint: %s" % exc)
-            status, response, action = 500, self._fault(message_id, fault), "fault"
-        del action
+            status, response = 500, self._fault(message_id, fault)
+        if "action" in log:  # one line per SOAP request the endpoint understood, with its answer's size
+            log.update(status=status, response_bytes=len(response))
+            append_jsonl(self.host.directory / "wsman.jsonl", log)
         self._http(request, status, response, "application/soap+xml;charset=UTF-8")
 
     @staticmethod
@@ -314,7 +317,8 @@ class FakeWSManServer:
         element = root.find(path, NS)
         return "" if element is None or element.text is None else element.text
 
-    def dispatch(self, root: ET.Element, size: int) -> bytes:
+    def dispatch(self, root: ET.Element, log: dict[str, Any]) -> bytes:
+        """The answer to one SOAP request; ``log`` gets its transport and action (``wsman.jsonl``)."""
         action_uri = self._text(root, "s:Header/a:Action")
         resource = self._text(root, "s:Header/w:ResourceURI")
         message_id = self._text(root, "s:Header/a:MessageID")
@@ -328,8 +332,7 @@ class FakeWSManServer:
         selector = root.find("s:Header/w:SelectorSet/w:Selector[@Name='ShellId']", NS)
         shell_id = selector.text if selector is not None else None
         body = root.find("s:Body", NS)
-        append_jsonl(self.host.directory / "wsman.jsonl",
-                     {"transport": "psrp" if psrp else "winrm", "action": action, "request_bytes": size})
+        log.update(transport="psrp" if psrp else "winrm", action=action)
         with self.lock:
             if action == "Create":
                 payload = self._create(resource, body, options, psrp)

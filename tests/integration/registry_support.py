@@ -204,11 +204,20 @@ class SlowProxy:
 
 # --- detached jobs ----------------------------------------------------------------------------
 
+def jobs_root() -> Path:
+    """Where the POSIX dialect keeps this user's jobs (docs/architecture.md)."""
+    return Path(os.path.expanduser("~")) / ".ansible" / "wincontainers.images-jobs"
+
+
+def runner_pid(job: Path) -> int:
+    """The runner's PID from a job's ``runner.pid`` ("PID START")."""
+    return int(job.joinpath("runner.pid").read_text(encoding="utf-8").split()[0])
+
+
 def job_directories(marker: str) -> list[Path]:
     """Job directories of the POSIX dialect whose request mentions ``marker``."""
-    root = Path(tempfile.gettempdir()) / ("wincontainers.images-jobs-%d" % os.getuid())
     found = []
-    for request in root.glob("*/request.json"):
+    for request in jobs_root().glob("*/request.json"):
         try:
             if marker in request.read_text(encoding="utf-8"):
                 found.append(request.parent)

@@ -16,13 +16,14 @@ import signal
 import subprocess
 import sys
 import tarfile
-import tempfile
+import threading
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+from registry_support import jobs_root, runner_pid
 from lifecycle_support import (
     BASE_IMAGE,
     exec_count,
@@ -208,20 +209,17 @@ def test_export_survives_execs_dropped_mid_job(run_playbook, docker_client, larg
     assert result["changed"] is True and result["job"]["reattached"] is True
     assert manifest_ids(archive) == [image.id] and result["sha256"] == sha256(archive)
     assert sorted(p.name for p in archives.iterdir()) == sorted([archive.name, state.name])
-    assert not (Path(tempfile.gettempdir()) / ("wincontainers.images-jobs-%d" % os.getuid()) / result["job"]["id"]).exists()
-
-
-def jobs_directory() -> Path:
-    return Path(tempfile.gettempdir()) / ("wincontainers.images-jobs-%d" % os.getuid())
+    assert not (jobs_root() / result["job"]["id"]).exists()
 
 
 def find_job(partial_prefix: str, deadline: float) -> Path:
     while time.monotonic() < deadline:
-        if jobs_directory().is_dir():
-            for directory in jobs_directory().iterdir():
+        if jobs_root().is_dir():
+            for directory in jobs_root().iterdir():
                 request = directory / "request.json"
                 try:
-                    if partial_prefix in request.read_text(encoding="utf-8") and (directory / "runner.pid").is_file():
+                    if partial_prefix in request.read_text(encoding="utf-8") and (directory / "runner.pid").is_file() \
+                            and (directory / "runner.pid").read_text(encoding="utf-8").strip():
                         return directory
                 except OSError:
                     continue
@@ -289,7 +287,7 @@ def test_export_reattaches_after_the_controller_was_killed(
                                start_new_session=True)
     try:
         job = find_job(str(archive) + ".partial-", time.monotonic() + 120)
-        runner = int((job / "runner.pid").read_text(encoding="utf-8"))
+        runner = runner_pid(job)
         kill_controller(process)
     finally:
         if process.poll() is None:
@@ -299,9 +297,25 @@ def test_export_reattaches_after_the_controller_was_killed(
     assert alive(runner), "the job must outlive the controller"
     assert not archive.exists()
 
-    result = run_playbook([task]).assert_ok().task("export")["result"]
+    # The runner is held (SIGSTOP) until the re-run has attached: it re-attaches only to a job that
+    # still runs (one that finished meanwhile would be discarded and done again).
+    os.kill(runner, signal.SIGSTOP)
+    killed_claims = sorted(p.name for p in job.glob("claim-*"))
+    outcome = {}
+    rerun = threading.Thread(target=lambda: outcome.update(run=run_playbook([task])))
+    rerun.start()
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(job.glob("claim-*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        os.kill(runner, signal.SIGCONT)
+        rerun.join(300)
+    result = outcome["run"].assert_ok().task("export")["result"]
     assert result["changed"] is True and result["job"]["reattached"] is True
     assert result["job"]["id"] == job.name
     assert manifest_ids(archive) == [image.id] and result["sha256"] == sha256(archive)
-    assert not job.exists() and not alive(runner)
+    assert not alive(runner)
+    # The re-run dropped its claim; the killed run's claim may keep the files for CLAIM_AGE.
+    assert not job.exists() or sorted(p.name for p in job.glob("claim-*")) == killed_claims
     assert sorted(p.name for p in archives.iterdir()) == sorted([archive.name, rundir.name])

@@ -1,11 +1,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Self-tests of the integration harness, with ansible.builtin tasks only (6 playbook runs)."""
+"""Self-tests of the integration harness, mostly with ansible.builtin tasks (6 playbook runs, then 2 per target)."""
 
 from __future__ import annotations
 
 import json
+import os
 import ssl
+import time
 import urllib.error
 import urllib.request
 
@@ -128,3 +130,49 @@ def test_registries_answer(engine):
             urllib.request.urlopen(f"https://{addr}/v2/", timeout=10, context=context)
         assert info.value.code == 401, addr
     assert engine.registry_password, "registry password file is empty"
+
+
+def test_targets_reach_the_same_engine(run_playbook, docker_client, target):
+    """``target``: the local connection, and a real ssh login to the loopback sshd."""
+    run = run_playbook([
+        {"name": "login", "ansible.builtin.raw": "echo \"ssh=${SSH_CONNECTION:-none} home=$HOME\""},
+        {"name": "info", "wincontainers.images.docker_image_info": {"name": ["wctest/busybox:1.0"]}},
+    ], target=target).assert_ok()
+    assert run.task("login")["host"] == target.host
+    line = run.task("login")["result"]["stdout"].strip().splitlines()[-1]
+    if target.name == "ssh":
+        assert line.startswith("ssh=127.0.0.1 "), line  # a real sshd session
+    else:
+        assert line.startswith("ssh=none "), line
+    assert line.endswith("home=%s" % target.home), line
+    images = run.task("info")["result"]["images"]
+    assert [image["Id"] for image in images] == [docker_client.images.get("wctest/busybox:1.0").id]
+
+
+def test_a_background_run_is_killed_with_everything_below_it(start_playbook, target):
+    import wc_harness
+
+    seconds = "300.%d" % (os.getpid() % 1000)  # a command line no other process has
+    run = start_playbook([{"name": "sleep", "ansible.builtin.command": "sleep " + seconds}], target=target)
+    deadline = time.monotonic() + 60
+    sleepers: list[int] = []
+    while time.monotonic() < deadline and not sleepers:
+        sleepers = [int(p) for p in os.listdir("/proc") if p.isdigit() and _command_line(int(p))[1:] == [seconds]]
+        time.sleep(0.1)
+    assert sleepers, "the task never started"
+    tree = [run.pid] + wc_harness.descendants(run.pid)
+    assert (set(sleepers) <= set(tree)) is (target.name == "local")  # over ssh, it runs under sshd
+    run.kill()
+    assert not run.running
+    for pid in tree:
+        assert not wc_harness.process_alive(pid), "process %d of the controller survived the kill" % pid
+    result = run.wait()
+    assert result.rc == -9 and result.results == []
+
+
+def _command_line(pid: int) -> list[str]:
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return [word.decode("utf-8", "replace") for word in handle.read().split(b"\0") if word]
+    except OSError:
+        return []

@@ -12,6 +12,13 @@ Environment:
   the environment win over the file.
 * ``WC_COLLECTIONS_PATH``: where the test command installed the built collection (the
   directory that holds ``ansible_collections/``); becomes ANSIBLE_COLLECTIONS_PATH.
+* ``$WC_ENGINE_DIR/sshd/env`` (written by ``scripts/sshd.sh start``) or ``WC_SSH_HOST``,
+  ``WC_SSH_PORT``, ``WC_SSH_USER``, ``WC_SSH_KEY``, ``WC_SSH_KNOWN_HOSTS``: the loopback sshd
+  whose logins reach the same engine, for runs over a real ``ssh`` connection (:class:`Target`).
+
+Playbooks run in the foreground (:func:`run_playbook`) or in the background
+(:func:`start_playbook`, a :class:`BackgroundPlaybook` that a test can SIGKILL mid-task, as a
+dying controller, and then wait for).
 """
 
 from __future__ import annotations
@@ -19,7 +26,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import pwd
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -44,6 +53,8 @@ ENGINE_VARS = (
     "WC_REGISTRY_PASSWORD_FILE",
     "WC_REGISTRY_CA",
 )
+SSH_VARS = ("WC_SSH_HOST", "WC_SSH_PORT", "WC_SSH_USER", "WC_SSH_KEY", "WC_SSH_KNOWN_HOSTS")
+JOBS_DIRECTORY = (".ansible", "wincontainers.images-jobs")  # the jobs root, under the login's home
 
 
 class HarnessError(RuntimeError):
@@ -142,6 +153,134 @@ def load_engine(check: bool = True) -> Engine:
                 "start it with 'bash scripts/engine.sh start'"
             ) from exc
     return engine
+
+
+# --------------------------------------------------------------------------------------------
+# where the tasks run: local, or ssh to the loopback sshd
+
+
+@dataclasses.dataclass(frozen=True)
+class SshLogin:
+    """The sshd of scripts/sshd.sh: a login whose ``docker`` reaches the test engine."""
+
+    host: str
+    port: int
+    user: str
+    key: Path
+    known_hosts: Path
+
+
+def load_ssh(engine: Engine) -> SshLogin | None:
+    """The loopback sshd's settings (``$WC_ENGINE_DIR/sshd/env``, WC_SSH_* win), or None."""
+    values: dict[str, str] = {}
+    env_file = engine.engine_dir / "sshd" / "env"
+    if env_file.is_file():
+        values.update(parse_env_file(env_file))
+    values.update({k: os.environ[k] for k in SSH_VARS if os.environ.get(k)})
+    if not all(values.get(k) for k in SSH_VARS):
+        return None
+    return SshLogin(
+        host=values["WC_SSH_HOST"],
+        port=int(values["WC_SSH_PORT"]),
+        user=values["WC_SSH_USER"],
+        key=Path(values["WC_SSH_KEY"]),
+        known_hosts=Path(values["WC_SSH_KNOWN_HOSTS"]),
+    )
+
+
+def check_ssh(login: SshLogin, timeout: float = 20) -> None:
+    """Raise HarnessError unless a login runs ``docker version`` against the engine."""
+    command = ["ssh", *ssh_client_options(login), "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-p",
+               str(login.port), "%s@%s" % (login.user, login.host), 'docker version --format "{{.Server.Version}}"']
+    try:
+        proc = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise HarnessError("ssh to %s@%s:%d failed (%s); start it with 'bash scripts/sshd.sh start'"
+                           % (login.user, login.host, login.port, exc)) from exc
+    if proc.returncode != 0:
+        raise HarnessError("ssh to %s@%s:%d does not reach the engine (rc=%d: %s); start it with "
+                           "'bash scripts/sshd.sh start'" % (login.user, login.host, login.port, proc.returncode,
+                                                             (proc.stderr or proc.stdout).strip()[-500:]))
+
+
+def ssh_client_options(login: SshLogin) -> list[str]:
+    """ssh options of every connection to the test sshd: its key only, its known_hosts only
+    (nothing is read from or written to ~/.ssh)."""
+    return ["-o", "IdentitiesOnly=yes", "-o", "IdentityFile=%s" % login.key,
+            "-o", "UserKnownHostsFile=%s" % login.known_hosts, "-o", "GlobalKnownHostsFile=/dev/null"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Where the tasks of a playbook run: ``local``, or ``ssh`` to the loopback sshd (the same
+    machine and engine, reached through a real ssh connection and login).
+
+    ``run_playbook(tasks, target=target)`` / ``start_playbook(tasks, target=target)`` use its
+    inventory (one host, :attr:`host`) and connection; ``host_vars`` adds variables to that host
+    (``ansible_python_interpreter``, ...).
+    """
+
+    name: str  # "local" or "ssh"
+    host: str  # the inventory host name (module messages say "<host>: ...")
+    connection: str
+    host_vars: Mapping[str, Any]
+    home: Path  # the login's home on the host: the jobs root is under it
+
+    @property
+    def jobs_root(self) -> Path:
+        """The collection's detached-job root on the host for this login."""
+        return self.home.joinpath(*JOBS_DIRECTORY)
+
+    def inventory(self, host_vars: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        variables = dict(self.host_vars)
+        variables.update(host_vars or {})
+        return {"all": {"hosts": {self.host: variables}}}
+
+
+def local_target(home: Path | None = None) -> Target:
+    """The local connection (the default of :func:`run_playbook`). ``home``: the HOME that
+    ansible-playbook runs with (pass the same as ``env={"HOME": ...}``), default this process's."""
+    if home is None:
+        home = Path(os.environ.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir)
+    return Target(name="local", host="localhost", connection="local",
+                  host_vars={"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+                  home=home)
+
+
+def ssh_target(login: SshLogin, control_path_dir: Path) -> Target:
+    """The ssh connection to the loopback sshd, as host ``ssh-loopback``.
+
+    Host key checking is off for this throwaway host key (the runs set
+    ANSIBLE_HOST_KEY_CHECKING=0), and ssh reads and writes only the sshd's own known_hosts
+    file, never ~/.ssh. ``control_path_dir`` holds the ControlPersist sockets (a short path:
+    a UNIX socket path has at most 107 bytes); :func:`stop_ssh_masters` ends them.
+    The login's Python is the system's /usr/bin/python3 when there is one (a Docker host's
+    usual interpreter), else whatever ``python3`` the login's PATH finds.
+    """
+    host_vars: dict[str, Any] = {
+        "ansible_connection": "ssh",
+        "ansible_host": login.host,
+        "ansible_port": login.port,
+        "ansible_user": login.user,
+        "ansible_ssh_private_key_file": str(login.key),
+        "ansible_ssh_common_args": " ".join(shlex.quote(option) for option in ssh_client_options(login)),
+        "ansible_control_path_dir": str(control_path_dir),
+    }
+    if os.path.isfile("/usr/bin/python3"):
+        host_vars["ansible_python_interpreter"] = "/usr/bin/python3"
+    return Target(name="ssh", host="ssh-loopback", connection="ssh", host_vars=host_vars,
+                  home=Path(pwd.getpwnam(login.user).pw_dir))
+
+
+def stop_ssh_masters(control_path_dir: Path) -> None:
+    """Ask every ssh ControlPersist master with a socket in ``control_path_dir`` to exit."""
+    if not control_path_dir.is_dir():
+        return
+    for socket_path in control_path_dir.iterdir():
+        if socket_path.is_socket():
+            subprocess.run(["ssh", "-o", "ControlPath=%s" % socket_path, "-O", "exit", "wc-ssh-master"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=20, check=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -293,33 +432,38 @@ def _read_jsonl(path: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, i
     return results, stats
 
 
-def run_playbook(
+@dataclasses.dataclass
+class _Prepared:
+    command: list[str]
+    env: dict[str, str]
+    rundir: Path
+    playbook: Path
+    results_file: Path
+    docker_config: Path
+
+
+def _prepare(
     tasks: list[dict[str, Any]],
-    check: bool = False,
-    diff: bool = False,
-    extra_vars: Mapping[str, Any] | None = None,
-    hosts: str = "localhost",
-    connection: str = "local",
+    check: bool,
+    diff: bool,
+    extra_vars: Mapping[str, Any] | None,
+    hosts: str,
+    connection: str,
     *,
     workdir: Path,
     engine: Engine,
     collections: str,
-    docker_config: Path | None = None,
-    inventory: Mapping[str, Any] | None = None,
-    play: Mapping[str, Any] | None = None,
-    env: Mapping[str, str] | None = None,
-    extra_args: Iterable[str] = (),
-    verbosity: int = 0,
-    timeout: float = 900,
-) -> PlaybookRun:
-    """Run ``tasks`` as one play with the real ansible-playbook and return a :class:`PlaybookRun`.
-
-    ``extra_vars`` travel in a file (``-e @file``), never on the command line. ``inventory``
-    replaces the default one (``localhost`` with the local connection and the venv Python).
-    ``play`` adds keys to the play (e.g. ``vars``, ``environment``, ``become``). ``env`` adds
-    environment variables for ansible-playbook. Each call writes its files to a fresh
-    directory under ``workdir``.
-    """
+    docker_config: Path | None,
+    inventory: Mapping[str, Any] | None,
+    play: Mapping[str, Any] | None,
+    env: Mapping[str, str] | None,
+    extra_args: Iterable[str],
+    verbosity: int,
+    target: Target | None,
+    host_vars: Mapping[str, Any] | None,
+) -> _Prepared:
+    """Write a run's files (playbook, inventory, ansible.cfg, extra vars) and build its command line
+    and environment."""
     workdir.mkdir(parents=True, exist_ok=True)
     index = len([p for p in workdir.iterdir() if p.name.startswith("run-")]) + 1
     rundir = workdir / f"run-{index:02d}"
@@ -328,6 +472,13 @@ def run_playbook(
         docker_config = workdir / "docker-config"
     docker_config.mkdir(parents=True, exist_ok=True)
     os.chmod(docker_config, 0o700)
+
+    if target is not None:
+        hosts, connection = target.host, target.connection
+        if inventory is None:
+            inventory = target.inventory(host_vars)
+    elif host_vars:
+        raise ValueError("host_vars needs a target")
 
     play_doc: dict[str, Any] = {
         "name": "wincontainers.images integration test",
@@ -341,16 +492,7 @@ def run_playbook(
     playbook.write_text(yaml.safe_dump([play_doc], sort_keys=False), encoding="utf-8")
 
     if inventory is None:
-        inventory = {
-            "all": {
-                "hosts": {
-                    "localhost": {
-                        "ansible_connection": "local",
-                        "ansible_python_interpreter": sys.executable,
-                    }
-                }
-            }
-        }
+        inventory = local_target().inventory()
     inventory_file = rundir / "inventory.yml"
     inventory_file.write_text(yaml.safe_dump(dict(inventory), sort_keys=False), encoding="utf-8")
 
@@ -398,13 +540,66 @@ def run_playbook(
         }
     )
     run_env.update(env or {})
+    return _Prepared(command, run_env, rundir, playbook, results_file, docker_config)
 
+
+def _outcome(prepared: _Prepared, rc: int, stdout: str, stderr: str, duration: float) -> PlaybookRun:
+    (prepared.rundir / "stdout.txt").write_text(stdout, encoding="utf-8")
+    (prepared.rundir / "stderr.txt").write_text(stderr, encoding="utf-8")
+    results, stats = _read_jsonl(prepared.results_file)
+    return PlaybookRun(
+        rc=rc,
+        stdout=stdout,
+        stderr=stderr,
+        results=results,
+        stats=stats,
+        playbook=prepared.playbook,
+        command=prepared.command,
+        workdir=prepared.rundir,
+        docker_config=prepared.docker_config,
+        duration=duration,
+    )
+
+
+def run_playbook(
+    tasks: list[dict[str, Any]],
+    check: bool = False,
+    diff: bool = False,
+    extra_vars: Mapping[str, Any] | None = None,
+    hosts: str = "localhost",
+    connection: str = "local",
+    *,
+    workdir: Path,
+    engine: Engine,
+    collections: str,
+    docker_config: Path | None = None,
+    inventory: Mapping[str, Any] | None = None,
+    play: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    extra_args: Iterable[str] = (),
+    verbosity: int = 0,
+    timeout: float = 900,
+    target: Target | None = None,
+    host_vars: Mapping[str, Any] | None = None,
+) -> PlaybookRun:
+    """Run ``tasks`` as one play with the real ansible-playbook and return a :class:`PlaybookRun`.
+
+    ``extra_vars`` travel in a file (``-e @file``), never on the command line. ``inventory``
+    replaces the default one (``localhost`` with the local connection and the venv Python).
+    ``target`` (a :class:`Target`: local, or ssh to the loopback sshd) sets the play's host,
+    connection and inventory; ``host_vars`` adds variables to its host. ``play`` adds keys to
+    the play (e.g. ``vars``, ``environment``, ``become``). ``env`` adds environment variables
+    for ansible-playbook. Each call writes its files to a fresh directory under ``workdir``.
+    """
+    prepared = _prepare(tasks, check, diff, extra_vars, hosts, connection, workdir=workdir, engine=engine,
+                        collections=collections, docker_config=docker_config, inventory=inventory, play=play,
+                        env=env, extra_args=extra_args, verbosity=verbosity, target=target, host_vars=host_vars)
     started = time.monotonic()
     try:
         proc = subprocess.run(
-            command,
-            cwd=rundir,
-            env=run_env,
+            prepared.command,
+            cwd=prepared.rundir,
+            env=prepared.env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -413,20 +608,157 @@ def run_playbook(
         )
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        raise AssertionError(f"ansible-playbook timed out after {timeout}s: {shlex.join(command)}\n{out[-8000:]}") from exc
-    duration = time.monotonic() - started
-    (rundir / "stdout.txt").write_text(proc.stdout, encoding="utf-8")
-    (rundir / "stderr.txt").write_text(proc.stderr, encoding="utf-8")
-    results, stats = _read_jsonl(results_file)
-    return PlaybookRun(
-        rc=proc.returncode,
-        stdout=proc.stdout,
-        stderr=proc.stderr,
-        results=results,
-        stats=stats,
-        playbook=playbook,
-        command=command,
-        workdir=rundir,
-        docker_config=docker_config,
-        duration=duration,
-    )
+        raise AssertionError(
+            f"ansible-playbook timed out after {timeout}s: {shlex.join(prepared.command)}\n{out[-8000:]}") from exc
+    return _outcome(prepared, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+
+
+# --------------------------------------------------------------------------------------------
+# playbook runs in the background
+
+
+def _children() -> dict[int, list[int]]:
+    """parent PID -> child PIDs, of every process of this machine."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as handle:
+                parent = int(handle.read().rsplit(") ", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    return children
+
+
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie has finished: not alive)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
+            return handle.read().rsplit(") ", 1)[1][:1] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children, ...)."""
+    tree = _children()
+    found: list[int] = []
+    pending = list(tree.get(pid, []))
+    while pending:
+        child = pending.pop()
+        found.append(child)
+        pending.extend(tree.get(child, []))
+    return found
+
+
+class BackgroundPlaybook:
+    """An ansible-playbook run started by :func:`start_playbook`, in a session of its own.
+
+    ``kill()`` ends it as a dying controller would: SIGKILL to its process group and to the
+    process group of every process below it (ansible-core runs each task worker in a new
+    session, and the ssh connection may start ssh in one), so nothing of it polls or cleans
+    up on the host any more. A ControlPersist ssh master has left the tree by then (it
+    daemonises) and is not killed: it exits on its own, or by :func:`stop_ssh_masters`.
+    ``wait()`` returns the :class:`PlaybookRun` (of a killed run: the results it wrote).
+    """
+
+    def __init__(self, prepared: _Prepared, timeout: float) -> None:
+        self._prepared = prepared
+        self.timeout = timeout
+        self.workdir = prepared.rundir
+        self.stdout_file = prepared.rundir / "stdout.txt"
+        self.stderr_file = prepared.rundir / "stderr.txt"
+        self.killed = False
+        self.started = time.monotonic()
+        with open(self.stdout_file, "wb") as out, open(self.stderr_file, "wb") as err:
+            self.process = subprocess.Popen(prepared.command, cwd=prepared.rundir, env=prepared.env,
+                                            stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                            start_new_session=True)
+        self.pid = self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def output(self) -> str:
+        """What the run printed on stdout so far."""
+        return self.stdout_file.read_text(encoding="utf-8", errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL the controller: ansible-playbook and everything below it."""
+        self.killed = True
+        if not self.running:
+            return
+        groups = {self.pid}
+        tree = {self.pid}
+        for _round in range(3):  # processes may start while we look
+            for pid in descendants(self.pid):
+                tree.add(pid)
+                try:
+                    groups.add(os.getpgid(pid))
+                except ProcessLookupError:
+                    pass
+            for group in groups:
+                try:
+                    os.killpg(group, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        self.process.wait(timeout=30)
+        # orphans are reaped by init a moment later: return when none of them runs any more
+        deadline = time.monotonic() + 30
+        while any(process_alive(pid) for pid in tree) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def wait(self, timeout: float | None = None) -> PlaybookRun:
+        """Wait for the run to end (at most ``timeout`` seconds, default the run's timeout;
+        then it is killed and the test fails)."""
+        if timeout is None:
+            timeout = max(1.0, self.started + self.timeout - time.monotonic())
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"ansible-playbook did not finish within {timeout:.0f}s: "
+                                 f"{shlex.join(self._prepared.command)}\n{self.output()[-8000:]}") from None
+        stdout = self.output()
+        stderr = self.stderr_file.read_text(encoding="utf-8", errors="replace")
+        return _outcome(self._prepared, self.process.returncode, stdout, stderr, time.monotonic() - self.started)
+
+    def __enter__(self) -> BackgroundPlaybook:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.running:
+            self.kill()
+
+
+def start_playbook(
+    tasks: list[dict[str, Any]],
+    check: bool = False,
+    diff: bool = False,
+    extra_vars: Mapping[str, Any] | None = None,
+    hosts: str = "localhost",
+    connection: str = "local",
+    *,
+    workdir: Path,
+    engine: Engine,
+    collections: str,
+    docker_config: Path | None = None,
+    inventory: Mapping[str, Any] | None = None,
+    play: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    extra_args: Iterable[str] = (),
+    verbosity: int = 0,
+    timeout: float = 900,
+    target: Target | None = None,
+    host_vars: Mapping[str, Any] | None = None,
+) -> BackgroundPlaybook:
+    """Start ``tasks`` like :func:`run_playbook`, but return at once with a
+    :class:`BackgroundPlaybook` (use it as a context manager: a run still going at the end of
+    the block is killed)."""
+    prepared = _prepare(tasks, check, diff, extra_vars, hosts, connection, workdir=workdir, engine=engine,
+                        collections=collections, docker_config=docker_config, inventory=inventory, play=play,
+                        env=env, extra_args=extra_args, verbosity=verbosity, target=target, host_vars=host_vars)
+    return BackgroundPlaybook(prepared, timeout)

@@ -116,7 +116,7 @@ def quick(monkeypatch):
 def start_abandoned(machine: Machine, job: HostJob) -> None:
     """What a controller killed right after job_start leaves: a job with another run's claim."""
     payload = {"job": job.job_id, "token": "f" * 32, "parallel": 1, "retries": 0, "calls": job.requests,
-               "locks": sorted(job.locks), "rename": job.rename, "start_grace": 60, "orphan_age": 3600}
+               "locks": sorted(job.locks), "rename": job.rename, "start_grace": 60, "claim_age": 60}
     payload.update(job.host.dialect.job_runner())
     assert job.host.execute("job_start", payload)["state"] == "started"
 
@@ -143,7 +143,7 @@ def test_a_finished_job_of_another_run_is_never_reused_it_runs_again(machine):
     host = machine.host()
     abandoned = HostJob(host, "pulling", [machine.call("image", "pull", "a")])
     start_abandoned(machine, abandoned)
-    wait_for(lambda: (machine.root / abandoned.job_id / "results.json").exists())
+    wait_for((machine.root / abandoned.job_id / "results.json").exists)
     job = HostJob(host, "pulling", [machine.call("image", "pull", "a")])
     assert job.job_id == abandoned.job_id
     [result] = job.run(timeout=60, poll_interval=0.2)
@@ -178,7 +178,7 @@ def test_two_runs_starting_the_same_job_at_once_share_one_runner(machine):
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=one_run) for _ in range(2)]
+    threads = [threading.Thread(target=one_run), threading.Thread(target=one_run)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -194,7 +194,7 @@ def test_a_second_runner_in_the_same_directory_runs_nothing(machine):
     job = HostJob(host, "pulling", [machine.call("image", "pull", "a")])
     start_abandoned(machine, job)
     directory = machine.root / job.job_id
-    wait_for(lambda: (directory / "results.json").exists())
+    wait_for((directory / "results.json").exists)
     (directory / "results.json").unlink()
     subprocess.run([sys.executable, "runner.py"], cwd=directory, env=machine.environment, check=True)
     assert machine.runs() == ["image pull a"]
@@ -206,7 +206,7 @@ def test_a_runner_pid_reused_by_another_process_is_not_taken_for_the_runner(mach
     job = HostJob(host, "pulling", [machine.call("image", "pull", "a")])
     start_abandoned(machine, job)
     directory = machine.root / job.job_id
-    wait_for(lambda: (directory / "results.json").exists())
+    wait_for((directory / "results.json").exists)
     (directory / "results.json").unlink()
     # A live PID (this test's) with another start time: a reused PID, not the runner.
     (directory / "runner.pid").write_text("%d 1" % os.getpid())
@@ -219,8 +219,11 @@ def test_a_runner_pid_reused_by_another_process_is_not_taken_for_the_runner(mach
 def test_a_timeout_leaves_the_job_running_and_a_rerun_collects_it(machine):
     host = machine.host()
     calls = [machine.call("image", "pull", "a", sleep=2)]
+    timed_out = HostJob(host, "pulling", calls)
     with pytest.raises(JobTimeout, match="still running on the host .*run the task again to re-attach"):
-        HostJob(host, "pulling", calls).run(timeout=0.5, poll_interval=0.1)
+        timed_out.run(timeout=0.5, poll_interval=0.1)
+    directory = machine.root / timed_out.job_id
+    assert (directory / "request.json").exists() and list(directory.glob("claim-*")) == []  # claim dropped
     rerun = HostJob(host, "pulling", calls)
     [result] = rerun.run(timeout=60, poll_interval=0.2)
     assert result.rc == 0 and rerun.reattached is True
@@ -285,8 +288,8 @@ def test_orphans_are_swept_after_the_age_limit_and_running_jobs_never(machine, m
     machine.hold.touch()
     running = HostJob(host, "pulling", [machine.call("image", "pull", "slow", held=True)])
     start_abandoned(machine, running)
-    wait_for(lambda: (machine.root / old.job_id / "results.json").exists())
-    monkeypatch.setattr(jobs, "ORPHAN_AGE", 0.0)
+    wait_for((machine.root / old.job_id / "results.json").exists)
+    monkeypatch.setattr(jobs, "CLAIM_AGE", 0.0)
     HostJob(host, "pulling", [machine.call("image", "pull", "new")]).run(timeout=60, poll_interval=0.2)
     assert machine.job_dirs() == [running.job_id]
 
@@ -357,8 +360,8 @@ def test_a_job_directory_planted_by_another_user_is_refused_and_its_request_neve
     machine.root.mkdir(mode=0o700)
     planted = machine.root / job.job_id
     planted.mkdir(mode=0o700)
-    (planted / "request.json").write_text(json.dumps({"calls": [{"path": str(machine.bin / "docker"),
-                                                                  "argv": ["run", "--privileged", "-v", "/:/host", "evil"]}]}))
+    hostile = {"calls": [{"path": str(machine.bin / "docker"), "argv": ["run", "--privileged", "-v", "/:/host", "evil"]}]}
+    (planted / "request.json").write_text(json.dumps(hostile))
     os.chown(planted, OTHER_UID, OTHER_UID)
     with pytest.raises(HostError, match="%s: owned by uid %d" % (planted, OTHER_UID)):
         job.run(timeout=60, poll_interval=0.2)
@@ -385,3 +388,21 @@ def test_a_directory_without_a_request_is_another_start_then_stale(machine, monk
     [result] = job.run(timeout=60, poll_interval=0.2)
     assert result.rc == 0 and job.discarded == "incomplete"
     assert machine.runs() == ["image pull a"]
+
+
+@needs_root
+def test_the_sweep_never_touches_a_directory_of_another_user(machine, monkeypatch, tmp_path):
+    machine.root.parent.mkdir(mode=0o700)
+    machine.root.mkdir(mode=0o700)
+    foreign = machine.root / ("f" * 32)
+    foreign.mkdir(mode=0o700)
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep")
+    (foreign / "request.json").write_text(json.dumps({"calls": [], "rename": {"from": str(precious), "to": "/x"}}))
+    (foreign / "results.json").write_text("{}")
+    os.utime(foreign / "results.json", (0, 0))
+    os.chown(foreign, OTHER_UID, OTHER_UID)
+    monkeypatch.setattr(jobs, "CLAIM_AGE", 0.0)
+    [result] = HostJob(machine.host(), "pulling", [machine.call("image", "pull", "a")]).run(timeout=60, poll_interval=0.2)
+    assert result.rc == 0
+    assert foreign.is_dir() and precious.read_text() == "keep"

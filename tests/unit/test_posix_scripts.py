@@ -553,3 +553,9 @@ def test_host_names_itself_when_docker_is_missing_on_the_direct_path(tmp_path):
     with pytest.raises(ExecutableNotFound, match="^linux1: the docker CLI was not found on the host"):
         host.run([Call(("image", "inspect", "a"))])
     assert action.commands == [DIRECT_COMMAND]
+
+
+def test_the_integration_tests_poll_marker_is_only_in_job_status():
+    """tests/integration/connection_plugins/wc_flaky.py finds the status polls by this line."""
+    mark = "runner_alive = bool(runner) and alive(runner)"
+    assert [name for name, script in SCRIPTS.items() if mark in script] == ["job_status"]

@@ -66,9 +66,11 @@ def test_rule_e_server_23h2_annual_channel_runs_only_2022_images():
     assert process_runs(WS23H2) == [WS2022]
 
 
-def test_rule_f_hosts_after_2025_keep_the_previous_ltsc_as_their_floor():
-    # A 26200 host belongs to the 2025 generation: 2022 and 2025 images, nothing older.
-    assert process_runs(WIN11_25H2) == [WS2022, WS2025]
+def test_rule_f_hosts_after_2025_run_images_from_2025_on():
+    # hcsshim: the floor is the newest LTSC strictly below the host build, so a 26200 host runs
+    # 2025 images (and its own build), not 2022 ones.
+    assert process_runs(WIN11_25H2) == [WS2025]
+    assert not wb.process_compatible(WIN11_25H2, WS2022)
 
 
 def test_rule_g_process_isolation_never_runs_newer_images():
@@ -121,7 +123,31 @@ def test_process_floor():
     assert wb.process_floor(WS2022) == WS2022
     assert wb.process_floor(WIN11_22H2) == WS2022
     assert wb.process_floor(WS2025) == WS2022
-    assert wb.process_floor(WIN11_25H2) == WS2022
+    assert wb.process_floor(WS23H2) == WS2022
+    assert wb.process_floor(WIN11_25H2) == WS2025
+
+
+# hcsshim osversion/platform_compat_windows.go (compatLTSCReleases = LTSC2022, LTSC2025): a host
+# from 20348 on runs containers from the newest LTSC strictly below it (LTSC2022 when none) up
+# to its own build. (host, container, runs with process isolation)
+@pytest.mark.parametrize(
+    "host,image,runs",
+    [
+        (20348, 20348, True),
+        (20348, 17763, False),
+        (22621, 20348, True),
+        (25398, 20348, True),
+        (26100, 20348, True),
+        (26100, 26100, True),
+        (26100, 17763, False),
+        (26200, 26100, True),
+        (26200, 26200, True),
+        (26200, 20348, False),
+        (26200, 26300, False),
+    ],
+)
+def test_hcsshim_stable_abi_cases(host, image, runs):
+    assert wb.process_compatible(host, image) is runs
 
 
 # --- which repository publishes which tag ------------------------------------------------------------

@@ -46,8 +46,8 @@ options:
     default: false
 """
 
-# A line only the job_status script of the POSIX dialect contains.
-JOB_STATUS_MARK = "def alive(pid_text)"
+# A line only the job_status script of the POSIX dialect contains (test_posix_scripts checks it).
+JOB_STATUS_MARK = "runner_alive = bool(runner) and alive(runner)"
 
 
 class Connection(LocalConnection):
