@@ -443,11 +443,11 @@ function Get-StaleReason {
     param([string]$Dir, [double]$Grace)
     $now = [DateTime]::UtcNow
     $requestPath = Join-Path $Dir 'request.json'
+    if ([IO.File]::Exists((Join-Path $Dir 'results.json'))) { return 'finished' }
     if (-not [IO.File]::Exists($requestPath)) {
         if (($now - [IO.File]::GetLastWriteTimeUtc($Dir)).TotalSeconds -lt $Grace) { return 'busy' }
         return 'incomplete'
     }
-    if ([IO.File]::Exists((Join-Path $Dir 'results.json'))) { return 'finished' }
     $runnerPid = Read-Shared (Join-Path $Dir 'runner.pid')
     if ($runnerPid -match '^\d+ \d+') {
         if (Get-LiveProcess $runnerPid) { return $null }
@@ -501,22 +501,29 @@ try {
             'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')))
     }
     $root = Get-JobRoot -Security $security
-    $grace = [double]$request.start_grace
+    $grace = 60
+    if ($null -ne $request.start_grace) { $grace = [double]$request.start_grace }
+    $claimAge = 60
+    if ($null -ne $request.claim_age) { $claimAge = [double]$request.claim_age }
+    $stale = @('finished', 'dead', 'never_started', 'incomplete')
     $now = [DateTime]::UtcNow
 
-    # Orphans: .trash- entries, jobs whose runner is gone and that ended long ago, dead locks.
+    # Orphans: .trash- entries, jobs that do not run and that no run started, polled or saw end
+    # for claim_age, and locks whose job is gone.
     foreach ($entry in [IO.Directory]::GetFileSystemEntries($root)) {
         $name = [IO.Path]::GetFileName($entry)
         try {
             if ($name.StartsWith('.trash-')) {
                 if ([IO.Directory]::Exists($entry)) { [IO.Directory]::Delete($entry, $true) } else { [IO.File]::Delete($entry) }
             } elseif ($name -cmatch '^[0-9a-f]{32}$' -and $name -ne $id -and (Test-PrivateDirectory -Path $entry -Owners $JobUser)) {
-                if (Get-LiveProcess (Read-Shared (Join-Path $entry 'runner.pid'))) { continue }
-                $end = [IO.File]::GetLastWriteTimeUtc($entry)
-                foreach ($file in 'request.json', 'results.json') {
-                    if ([IO.File]::Exists((Join-Path $entry $file))) { $end = [IO.File]::GetLastWriteTimeUtc((Join-Path $entry $file)) }
+                $last = [IO.File]::GetLastWriteTimeUtc($entry)
+                foreach ($file in @([IO.Directory]::GetFiles($entry, 'claim-*')) + @((Join-Path $entry 'request.json'), (Join-Path $entry 'results.json'))) {
+                    $time = [IO.File]::GetLastWriteTimeUtc($file)
+                    if ($time -gt $last) { $last = $time }
                 }
-                if (($now - $end).TotalSeconds -gt [double]$request.orphan_age) { Remove-Job -Root $root -Id $name }
+                if (($now - $last).TotalSeconds -gt $claimAge -and $stale -contains (Get-StaleReason -Dir $entry -Grace $grace)) {
+                    Remove-Job -Root $root -Id $name
+                }
             }
         } catch {
             $null = $_  # another run removes it right now, or it is not this user's
@@ -570,7 +577,7 @@ try {
             if (-not $taken) {
                 $holder = Read-Shared $lock
                 $free = $holder -ceq $id -or $holder -cnotmatch '^[0-9a-f]{32}$' -or -not [IO.Directory]::Exists((Join-Path $root $holder))
-                if (-not $free) { $free = @('finished', 'dead', 'never_started', 'incomplete') -contains (Get-StaleReason -Dir (Join-Path $root $holder) -Grace $grace) }
+                if (-not $free) { $free = $stale -contains (Get-StaleReason -Dir (Join-Path $root $holder) -Grace $grace) }
                 if ($free) {
                     [IO.File]::Delete($lock)
                     $taken = New-ExclusiveFile -Path $lock -Text $id
@@ -622,6 +629,7 @@ try {
         Write-Answer @{ exists = $false; claimed = $false; error = $null }
         return
     }
+    # The claim is touched before and after the wait: a run that still polls is seen as alive.
     $claim = Join-Path $dir "claim-$($request.token)"
     $claimed = [IO.File]::Exists($claim)
     if ($claimed) { try { [IO.File]::SetLastWriteTimeUtc($claim, [DateTime]::UtcNow) } catch { $claimed = $false } }
@@ -630,6 +638,7 @@ try {
     while ([DateTime]::UtcNow -lt $waitUntil -and -not [IO.File]::Exists($resultsPath)) {
         Start-Sleep -Milliseconds 100
     }
+    if ($claimed) { try { [IO.File]::SetLastWriteTimeUtc($claim, [DateTime]::UtcNow) } catch { $null = $_ } }
     # Liveness first, results second: the runner writes its results before it exits, so a
     # runner seen dead here has results below unless it really died.
     $runnerPid = Read-Shared (Join-Path $dir 'runner.pid')
@@ -672,7 +681,9 @@ try {
             Write-Answer @{ removed = $false; error = $null }
             return
         }
-        $since = [DateTime]::UtcNow.AddSeconds(-[double]$request.claim_age)
+        $claimAge = 60
+        if ($null -ne $request.claim_age) { $claimAge = [double]$request.claim_age }
+        $since = [DateTime]::UtcNow.AddSeconds(-$claimAge)
         foreach ($other in [IO.Directory]::GetFiles($dir, 'claim-*')) {
             if ([IO.File]::GetLastWriteTimeUtc($other) -gt $since) {
                 Write-Answer @{ removed = $false; error = $null }

@@ -101,9 +101,9 @@ from fake_windows_host import (
 # SHA-256 of the script texts this emulation follows (see EMULATED_SCRIPTS); JOB_RUNNER is not
 # run by the fake host, but job_start must carry exactly it.
 SCRIPT_SHA256 = {
-    "job_start": "3d17faa966c2f12a91d92d7840d2864f5d89b4d8ccee44ac3dbcfa418e55d69b",
-    "job_status": "c666d6131b1e2c5e646b7277a49ab382e3f7816d6a847d68c7db3879f60fe9a2",
-    "job_cleanup": "a3ae733dfdd473db4c02d6fa627d44e09e5bd0594789cd198938899a654f9b1a",
+    "job_start": "69e8c4c64d86ab90d71431b5b4dc1273df406ea5a8a72556bdaeb602c22dac82",
+    "job_status": "5e54d67203aa047513f422a294c119860d6312f583be8cd5646fbae7d3693886",
+    "job_cleanup": "a8ff41a08a73d82c240120adb9e7f8810e95588979f54d6c2f9cb2a9aaeeaec6",
     "job_runner": "494009b4aed4f8856da056debf5b24fdf5f83359cf011adf7b6af13daab7b15f",
 }
 SCENARIO_KEY = "jobs"
@@ -476,12 +476,12 @@ class Jobs:
 
     def stale_reason(self, path: str, grace: float) -> str | None:
         """Get-StaleReason."""
+        if self.exists(path, "results.json"):
+            return "finished"
         if not self.exists(path, "request.json"):
             if self.now - self.last_write(path) < grace:
                 return "busy"
             return "incomplete"
-        if self.exists(path, "results.json"):
-            return "finished"
         runner_pid = str(self.read_shared(path, "runner.pid"))
         if _PID_LINE.match(runner_pid):
             return None if self.live_process(runner_pid) else "dead"
@@ -658,10 +658,12 @@ def script_job_start(self: FakeWindowsHost, lines: list[str], record: dict[str, 
         if request.get("runner_bootstrap") != fwh._powershell_scripts().JOB_RUNNER_BOOTSTRAP:
             raise FakeHostError("job_start does not carry JOB_RUNNER_BOOTSTRAP as its runner_bootstrap")
         root = jobs.get_job_root(True)
-        grace = float(request.get("start_grace") or 0)
+        grace = 60.0 if request.get("start_grace") is None else float(request["start_grace"])
+        claim_age = 60.0 if request.get("claim_age") is None else float(request["claim_age"])
         now = jobs.now
 
-        # The sweep: .trash- entries, jobs whose runner is gone and that ended long ago, dead locks.
+        # The sweep: .trash- entries, jobs that do not run and that no run started, polled or saw
+        # end for claim_age, and locks whose job is gone.
         for name in jobs.root_entries():
             path = root + "\\" + name
             try:
@@ -669,13 +671,9 @@ def script_job_start(self: FakeWindowsHost, lines: list[str], record: dict[str, 
                     del jobs.host["entries"][name]
                     jobs.event("swept", entry=name)
                 elif _HEX32.fullmatch(name) and name.lower() != job.lower() and jobs.test_private_directory(path, (jobs.user,)):
-                    if jobs.live_process(jobs.read_shared(path, "runner.pid")):
-                        continue
-                    end = jobs.last_write(path)
-                    for file_name in ("request.json", "results.json"):
-                        if jobs.exists(path, file_name):
-                            end = jobs.last_write(path, file_name)
-                    if now - end > float(request.get("orphan_age") or 0):
+                    names = [n for n in jobs.files(path) if n.startswith("claim-")] + ["request.json", "results.json"]
+                    last = max([jobs.last_write(path)] + [jobs.last_write(path, n) for n in names])
+                    if now - last > claim_age and jobs.stale_reason(path, grace) in STALE:
                         jobs.event("swept", entry=name)
                         jobs.remove_job(name)
             except Thrown:
@@ -764,9 +762,9 @@ def script_job_status(self: FakeWindowsHost, lines: list[str], record: dict[str,
         claim = "claim-%s" % request["token"]
         claimed = jobs.exists(path, claim)
         if claimed:
-            jobs.write(path, claim, "")
+            jobs.write(path, claim, "")  # before and after the wait: the answer's pass does both at once
         # The wait for results.json (at most 10 s), in steps of 100 ms as the script sleeps; the
-        # fake host lets other exchanges in meanwhile.
+        # fake host lets other exchanges in meanwhile (and keeps nothing of the passes that wait).
         wait = min(10.0, max(0.0, float(request.get("wait") or 0)))
         deadline = record.setdefault("wait_until", jobs.now + wait)
         if jobs.now < deadline and not jobs.exists(path, "results.json"):
@@ -798,7 +796,7 @@ def script_job_cleanup(self: FakeWindowsHost, lines: list[str], record: dict[str
             jobs.delete(path, "claim-%s" % request["token"])
             if not jobs.exists(path, "results.json") and jobs.live_process(jobs.read_shared(path, "runner.pid")):
                 return _answer({"removed": False, "error": None})
-            since = jobs.now - float(request.get("claim_age") or 0)
+            since = jobs.now - (60.0 if request.get("claim_age") is None else float(request["claim_age"]))
             for name in sorted(jobs.files(path)):
                 if name.startswith("claim-") and jobs.last_write(path, name) > since:
                     return _answer({"removed": False, "error": None})

@@ -61,14 +61,14 @@ class Host:
                    "calls": [{"exe": "docker", "cmdline": PULL}],
                    "runner": base64.b64encode(scripts["job_runner"].encode("utf-8")).decode("ascii"),
                    "runner_bootstrap": fake_jobs.fwh._powershell_scripts().JOB_RUNNER_BOOTSTRAP,
-                   "locks": [], "rename": None, "start_grace": 60, "orphan_age": 3600}
+                   "locks": [], "rename": None, "start_grace": 60, "claim_age": 60}
         payload.update(extra)
         return self.execute("job_start", payload)
 
     def status(self, job: str = JOB, token: str = TOKEN, wait: float = 0) -> dict[str, Any]:
         return self.execute("job_status", {"job": job, "token": token, "wait": wait})
 
-    def cleanup(self, job: str = JOB, token: str = TOKEN, kill: bool = False, claim_age: float = 300) -> dict[str, Any]:
+    def cleanup(self, job: str = JOB, token: str = TOKEN, kill: bool = False, claim_age: float = 60) -> dict[str, Any]:
         return self.execute("job_cleanup", {"job": job, "token": token, "kill": kill, "claim_age": claim_age})
 
     @property
@@ -198,8 +198,8 @@ def test_a_finished_job_of_another_run_is_discarded_and_run_again(new_host) -> N
 @pytest.mark.parametrize(("entry", "reason"), [
     ({"runner": {"pid": 4242}, "results": None}, "dead"),
     ({"runner": None, "results": None, "request": {"age": 120}}, "never_started"),
-    ({"request": None, "age": 120}, "incomplete"),
-    ({"request": None, "request_tmp": {"age": 120}, "age": 120}, "incomplete"),
+    ({"request": None, "results": None, "age": 120}, "incomplete"),
+    ({"request": None, "results": None, "request_tmp": {"age": 120}, "age": 120}, "incomplete"),
 ])
 def test_a_dead_or_unstarted_job_is_discarded(new_host, entry, reason) -> None:
     host = new_host(entries={JOB: dict(finished_job(30), **entry)})
@@ -274,7 +274,7 @@ def test_a_running_job_is_kept_until_it_ends_and_others_polled_lately(new_host) 
     fake_jobs.release_jobs(host.directory)
     host.start(token=OTHER_TOKEN)  # finished and not ours: discarded, started again
     assert len(host.events("runner_started")) == 2
-    assert host.cleanup(token=OTHER_TOKEN, claim_age=300) == {"removed": True, "error": None}
+    assert host.cleanup(token=OTHER_TOKEN) == {"removed": True, "error": None}
 
 
 # --- orphans and locks ------------------------------------------------------------------------
@@ -282,13 +282,14 @@ def test_a_running_job_is_kept_until_it_ends_and_others_polled_lately(new_host) 
 def test_the_sweep_removes_orphans_trash_and_dead_locks_but_never_a_running_job(new_host) -> None:
     lock_a, lock_b = "1" * 64 + ".lock", "2" * 64 + ".lock"
     running = dict(finished_job(7200), runner={"pid": 5000, "alive": True, "age": 7200}, results=None)
+    polled = dict(finished_job(7200), claims={OTHER_TOKEN: 10})  # another run polled it 10 s ago
     host = new_host(entries={
         OTHER_JOB: finished_job(7200), "3" * 32: running, ".trash-x-1": {"trash": True},
-        lock_a: {"lock": "9" * 32}, lock_b: {"lock": "3" * 32}, "4" * 32: finished_job(60)})
+        lock_a: {"lock": "9" * 32}, lock_b: {"lock": "3" * 32}, "4" * 32: finished_job(30), "5" * 32: polled})
     assert host.start()["state"] == "started"
     entries = host.model["entries"]
     assert OTHER_JOB not in entries and ".trash-x-1" not in entries and lock_a not in entries
-    assert "3" * 32 in entries and lock_b in entries and "4" * 32 in entries
+    assert "3" * 32 in entries and lock_b in entries and "4" * 32 in entries and "5" * 32 in entries
     assert host.events("killed") == []
 
 

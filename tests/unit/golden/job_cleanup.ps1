@@ -153,7 +153,9 @@ try {
             Write-Answer @{ removed = $false; error = $null }
             return
         }
-        $since = [DateTime]::UtcNow.AddSeconds(-[double]$request.claim_age)
+        $claimAge = 60
+        if ($null -ne $request.claim_age) { $claimAge = [double]$request.claim_age }
+        $since = [DateTime]::UtcNow.AddSeconds(-$claimAge)
         foreach ($other in [IO.Directory]::GetFiles($dir, 'claim-*')) {
             if ([IO.File]::GetLastWriteTimeUtc($other) -gt $since) {
                 Write-Answer @{ removed = $false; error = $null }

@@ -119,6 +119,7 @@ try {
         Write-Answer @{ exists = $false; claimed = $false; error = $null }
         return
     }
+    # The claim is touched before and after the wait: a run that still polls is seen as alive.
     $claim = Join-Path $dir "claim-$($request.token)"
     $claimed = [IO.File]::Exists($claim)
     if ($claimed) { try { [IO.File]::SetLastWriteTimeUtc($claim, [DateTime]::UtcNow) } catch { $claimed = $false } }
@@ -127,6 +128,7 @@ try {
     while ([DateTime]::UtcNow -lt $waitUntil -and -not [IO.File]::Exists($resultsPath)) {
         Start-Sleep -Milliseconds 100
     }
+    if ($claimed) { try { [IO.File]::SetLastWriteTimeUtc($claim, [DateTime]::UtcNow) } catch { $null = $_ } }
     # Liveness first, results second: the runner writes its results before it exits, so a
     # runner seen dead here has results below unless it really died.
     $runnerPid = Read-Shared (Join-Path $dir 'runner.pid')
