@@ -25,9 +25,9 @@ BOOTSTRAP = (
     r"$lines | Select-Object -Skip 1 | & $script"
 )
 
-# Functions shared by the scripts. Executables are chosen from a fixed table, never named by
-# the request: the request only says "docker" or "tar".
-PRELUDE = r"""
+# Functions every script uses: the answer, the request, and the executables, which are chosen
+# from a fixed table, never named by the request (the request only says "docker" or "tar").
+BASE_PRELUDE = r"""
 $ErrorActionPreference = 'Stop'
 $Utf8 = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false
 try { [Console]::OutputEncoding = $Utf8 } catch { $null = $_ }
@@ -64,7 +64,10 @@ function Resolve-Executable {
     }
     return $null
 }
+"""
 
+# Functions shared by the scripts that run program calls in the exec itself.
+PRELUDE = BASE_PRELUDE + r"""
 function Split-LinesIntoArguments {
     # The distinct output lines of an earlier call, in chunks that keep each command line
     # under CreateProcess's limit. Only plain tokens (IDs, references) are accepted, so
@@ -193,19 +196,93 @@ try {
 # Detached jobs: long operations (multi-GB pulls, save, load) run in a process that Windows
 # Management Instrumentation starts outside the WinRM shell, so a dropped or timed-out shell
 # does not cancel them (the Docker daemon cancels a pull when its last client goes away). The
-# job keeps its request, logs and results in a directory named by the job's ID; short execs
-# poll it. The runner's own script is the constant JOB_RUNNER, written there by JOB_START.
-JOB_PRELUDE = PRELUDE + r"""
-function Get-JobDirectory {
-    param([string]$Id)
-    if ($Id -notmatch '^[0-9a-f]{16,64}$') { throw "invalid job id '$Id'" }
-    return (Join-Path -Path $env:ProgramData -ChildPath "wincontainers.images\jobs\$Id")
+# job keeps its request, logs and results in a directory named by the job's ID under a root
+# that only SYSTEM, Administrators and the connecting user may write to; short execs poll it.
+# The runner's own script is the constant JOB_RUNNER, written there by JOB_START. The rules
+# (start, attach, stale jobs, collect, clean up, orphans, locks) are in docs/architecture.md,
+# "Detached jobs: the lifecycle in one place"; the requests and answers in jobs.py.
+#
+# Windows behaviour relied on (learn.microsoft.com): %ProgramData% subfolders are writable by
+# Users and new folders inherit that ("FolderLocations ProgramData"), so the root gets its own
+# protected ACL (ObjectSecurity.SetAccessRuleProtection; Directory.CreateDirectory(String,
+# DirectorySecurity) applies it only to a directory it creates); FileMode.CreateNew fails when
+# the file exists (the exclusive creates); File.GetAttributes does not follow a reparse point;
+# Directory.Delete does not recurse through reparse points; File.Replace needs an existing
+# destination; a PID is not reused while a handle to the process is open (OpenProcess).
+#
+# Test-PrivateDirectory answers $false for a missing path and refuses (an "unsafe" error naming
+# the path) a directory another principal controls: not a directory, a reparse point, an owner
+# outside $Owners, or an allow rule (explicit or inherited) that gives any other SID one of the
+# write rights: WriteData, AppendData, WriteExtendedAttributes, DeleteSubdirectoriesAndFiles,
+# WriteAttributes, Delete, ChangePermissions, TakeOwnership, GENERIC_ALL, GENERIC_WRITE
+# (0x500D0156). Get-JobRoot checks both levels of the root (creating missing ones with the
+# -Security given); Get-LiveProcess gives the process a "<pid> <start time ticks>" line names
+# while it runs, so a reused PID is never taken for the runner (-Pin: with a handle open first,
+# which keeps the PID from being reused before the process is stopped; that asks for all access,
+# so liveness alone only asks what Process.StartTime needs).
+JOB_PRELUDE = BASE_PRELUDE + r"""
+$JobUser = [Security.Principal.WindowsIdentity]::GetCurrent().User.Value
+$JobTrusted = @('S-1-5-18', 'S-1-5-32-544', $JobUser)
+
+function Stop-Unsafe {
+    param([string]$Path, [string]$Problem)
+    $exception = New-Object -TypeName System.InvalidOperationException -ArgumentList ('{0}: {1}; refusing to use it' -f $Path, $Problem)
+    $exception.Data['kind'] = 'unsafe'
+    throw $exception
+}
+
+function Write-Failure {
+    param($Record)
+    $kind = $Record.Exception.Data['kind']
+    if (-not $kind) { $kind = 'exception' }
+    Write-Answer @{ error = @{ kind = $kind; message = $Record.Exception.Message } }
+}
+
+function Test-PrivateDirectory {
+    param([string]$Path, [string[]]$Owners)
+    if (-not [IO.Directory]::Exists($Path)) {
+        if ([IO.File]::Exists($Path)) { Stop-Unsafe $Path 'it is not a directory' }
+        return $false
+    }
+    if ([int][IO.File]::GetAttributes($Path) -band [int][IO.FileAttributes]::ReparsePoint) { Stop-Unsafe $Path 'it is a reparse point (a link or junction)' }
+    try { $acl = [IO.Directory]::GetAccessControl($Path) } catch { Stop-Unsafe $Path 'its owner and access rules cannot be read' }
+    $owner = $acl.GetOwner([Security.Principal.SecurityIdentifier]).Value
+    if ($Owners -notcontains $owner) { Stop-Unsafe $Path "it is owned by $owner" }
+    foreach ($rule in $acl.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])) {
+        $sid = $rule.IdentityReference.Value
+        if ($rule.AccessControlType -eq 'Allow' -and $JobTrusted -notcontains $sid -and ([int]$rule.FileSystemRights -band 0x500D0156)) {
+            Stop-Unsafe $Path "$sid may write to it"
+        }
+    }
+    return $true
+}
+
+function Get-JobRoot {
+    param($Security)
+    $path = [Environment]::GetFolderPath('CommonApplicationData')
+    foreach ($name in 'wincontainers.images', 'jobs') {
+        $path = Join-Path -Path $path -ChildPath $name
+        if ($Security) { $null = [IO.Directory]::CreateDirectory($path, $Security) }
+        if (-not (Test-PrivateDirectory -Path $path -Owners $JobTrusted)) { return $null }
+    }
+    return $path
+}
+
+function Get-LiveProcess {
+    param([string]$Line, [switch]$Pin)
+    if ($Line -notmatch '^(\d+) (\d+)') { return $null }
+    try {
+        $process = [Diagnostics.Process]::GetProcessById([int]$Matches[1])
+        if ($Pin) { $null = $process.Handle }
+        if ($process.StartTime.ToUniversalTime().Ticks -eq [long]$Matches[2]) { return $process }
+    } catch { $null = $_ }
+    return $null
 }
 
 function Read-Shared {
     # Reads a file another process may still be writing; keeps the last $Limit characters.
     param([string]$Path, [int]$Limit = 262144)
-    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) { return '' }
+    if (-not [IO.File]::Exists($Path)) { return '' }
     $stream = [IO.File]::Open($Path, 'Open', 'Read', 'ReadWrite')
     try {
         $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList $stream, $Utf8
@@ -216,18 +293,79 @@ function Read-Shared {
     if ($text.Length -gt $Limit) { $text = $text.Substring($text.Length - $Limit) }
     return $text
 }
+"""
+
+# Writing files atomically (a temporary file, then File.Move, or File.Replace over an existing one),
+# and the host clock as the requests and answers carry it (seconds since the Unix epoch).
+JOB_FILES = r"""
+function Move-File {
+    param([string]$From, [string]$To)
+    if ([IO.File]::Exists($To)) { [IO.File]::Replace($From, $To, [NullString]::Value) } else { [IO.File]::Move($From, $To) }
+}
 
 function Write-Atomically {
-    param([string]$Path, [string]$Text)
-    [IO.File]::WriteAllText("$Path.tmp", $Text, $Utf8)
-    Move-Item -LiteralPath "$Path.tmp" -Destination $Path -Force
+    param([string]$Path, $Value)
+    [IO.File]::WriteAllText("$Path.tmp", (ConvertTo-Json -InputObject $Value -Depth 6 -Compress), $Utf8)
+    Move-File -From "$Path.tmp" -To $Path
+}
+
+function Get-UnixTime {
+    return ([DateTime]::UtcNow - [DateTime]'1970-01-01').TotalSeconds
 }
 """
 
-JOB_RUNNER = JOB_PRELUDE + r"""
+# Discarding a job (start, cleanup): stops its processes only while its runner runs (the
+# runner holds its calls' process handles, so their PIDs cannot be reused meanwhile; the
+# processes are waited for, as TerminateProcess returns before they end), removes the
+# rename source, renames the directory to a .trash- name and removes it (Directory.Delete
+# does not recurse through reparse points), and releases the locks naming the job.
+JOB_DISCARD = r"""
+function Remove-Job {
+    param([string]$Root, [string]$Id)
+    $dir = Join-Path -Path $Root -ChildPath $Id
+    $runner = Get-LiveProcess (Read-Shared (Join-Path $dir 'runner.pid')) -Pin
+    if ($runner) {
+        $calls = @(foreach ($line in ((Read-Shared (Join-Path $dir 'pids')) -split "`r?`n")) { Get-LiveProcess $line -Pin })
+        foreach ($process in @($runner) + $calls) {
+            if (-not $process) { continue }
+            try { $process.Kill() } catch { $null = $_ }
+            $null = $process.WaitForExit(10000)
+        }
+    }
+    $rename = $null
+    try { $rename = (ConvertFrom-Json -InputObject (Read-Shared (Join-Path $dir 'request.json'))).rename } catch { $null = $_ }
+    if ($rename -and [IO.File]::Exists([string]$rename.from)) { [IO.File]::Delete([string]$rename.from) }
+    $trash = Join-Path -Path $Root -ChildPath ('.trash-{0}-{1}' -f $Id, [Guid]::NewGuid().ToString('N'))
+    try {
+        [IO.Directory]::Move($dir, $trash)
+    } catch {
+        if ([IO.Directory]::Exists($dir)) { throw }
+        return
+    }
+    try { [IO.Directory]::Delete($trash, $true) } catch { $null = $_ }
+    foreach ($lock in [IO.Directory]::GetFiles($Root, '*.lock')) {
+        if ((Read-Shared $lock) -ceq $Id) { [IO.File]::Delete($lock) }
+    }
+}
+"""
+
+# The runner, started by Win32_Process.Create in the job directory: claims the job with an
+# exclusive create of runner.pid (a second runner exits at once), runs the calls (at most
+# `parallel` at a time, failed ones again up to `retries` times), renames the request's
+# partial file to its final name when every call succeeded, then writes results.json.
+JOB_RUNNER = JOB_PRELUDE + JOB_FILES + r"""
 $dir = [Environment]::CurrentDirectory
 try {
-    [IO.File]::WriteAllText((Join-Path $dir 'runner.pid'), [string]$PID)
+    $root = Get-JobRoot
+    if (-not $root -or [IO.Path]::GetDirectoryName($dir) -ne $root -or -not (Test-PrivateDirectory -Path $dir -Owners $JobUser)) { return }
+    $stream = [IO.File]::Open((Join-Path $dir 'runner.pid'), 'CreateNew', 'Write', 'Read')
+} catch {
+    return
+}
+try {
+    $writer = New-Object -TypeName System.IO.StreamWriter -ArgumentList $stream, $Utf8
+    $writer.Write(('{0} {1}' -f $PID, [Diagnostics.Process]::GetCurrentProcess().StartTime.ToUniversalTime().Ticks))
+    $writer.Close()
     $request = ConvertFrom-Json -InputObject ([IO.File]::ReadAllText((Join-Path $dir 'request.json')))
     $calls = @($request.calls)
     $parallel = [Math]::Max(1, [int]$request.parallel)
@@ -237,6 +375,7 @@ try {
     $queue = New-Object -TypeName System.Collections.Queue
     for ($index = 0; $index -lt $calls.Count; $index++) { $queue.Enqueue($index) }
     $running = New-Object -TypeName System.Collections.ArrayList
+    $failed = $false
     while ($queue.Count -gt 0 -or $running.Count -gt 0) {
         while ($queue.Count -gt 0 -and $running.Count -lt $parallel) {
             $index = $queue.Dequeue()
@@ -254,8 +393,9 @@ try {
             $process = Start-Process -FilePath $call.path -ArgumentList $call.cmdline -NoNewWindow -PassThru `
                 -RedirectStandardOutput (Join-Path $dir "$index.out") -RedirectStandardError (Join-Path $dir "$index.err")
             foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name], 'Process') }
+            # The open handle keeps the PID from being reused while the runner lives.
             $null = $process.Handle
-            Add-Content -LiteralPath (Join-Path $dir 'pids') -Value $process.Id
+            Add-Content -LiteralPath (Join-Path $dir 'pids') -Value ('{0} {1}' -f $process.Id, $process.StartTime.ToUniversalTime().Ticks)
             $null = $running.Add(@{ Index = $index; Process = $process })
         }
         Start-Sleep -Milliseconds 250
@@ -267,13 +407,23 @@ try {
                 $queue.Enqueue($entry.Index)
                 continue
             }
+            if ($rc -ne 0) { $failed = $true }
             $results[$entry.Index] = [ordered]@{ rc = $rc; attempts = $attempts[$entry.Index] }
         }
     }
-    Write-Atomically -Path (Join-Path $dir 'results.json') -Text (ConvertTo-Json -InputObject @{ results = $results; error = $null } -Depth 6 -Compress)
+    $renamed = $false
+    if ($request.rename) {
+        $from = [string]$request.rename.from
+        if (-not $failed) {
+            Move-File -From $from -To ([string]$request.rename.to)
+            $renamed = $true
+        } elseif ([IO.File]::Exists($from)) {
+            [IO.File]::Delete($from)
+        }
+    }
+    Write-Atomically -Path (Join-Path $dir 'results.json') -Value ([ordered]@{ results = $results; error = $null; finished = (Get-UnixTime); renamed = $renamed })
 } catch {
-    $failure = @{ results = @(); error = @{ kind = 'exception'; message = $_.Exception.Message } }
-    Write-Atomically -Path (Join-Path $dir 'results.json') -Text (ConvertTo-Json -InputObject $failure -Compress)
+    Write-Atomically -Path (Join-Path $dir 'results.json') -Value ([ordered]@{ results = @(); error = @{ kind = 'exception'; message = $_.Exception.Message }; finished = (Get-UnixTime) })
 }
 """
 
@@ -284,14 +434,55 @@ JOB_RUNNER_BOOTSTRAP = (
     "& ([ScriptBlock]::Create([IO.File]::ReadAllText([IO.Path]::Combine([Environment]::CurrentDirectory, 'runner.ps1'))))"
 )
 
-JOB_START = JOB_PRELUDE + r"""
+# Starts the job, or attaches to it while it runs: sweeps orphans, creates the job directory
+# (the exclusive create of request.json.tmp decides which run starts it), discards a stale one
+# and starts again, takes the path locks, writes the request and starts the runner.
+JOB_START = JOB_PRELUDE + JOB_FILES + JOB_DISCARD + r"""
+function Get-StaleReason {
+    # Why the job must not be attached to, or 'busy' (another run starts it), or $null.
+    param([string]$Dir, [double]$Grace)
+    $now = [DateTime]::UtcNow
+    $requestPath = Join-Path $Dir 'request.json'
+    if ([IO.File]::Exists((Join-Path $Dir 'results.json'))) { return 'finished' }
+    if (-not [IO.File]::Exists($requestPath)) {
+        if (($now - [IO.File]::GetLastWriteTimeUtc($Dir)).TotalSeconds -lt $Grace) { return 'busy' }
+        return 'incomplete'
+    }
+    $runnerPid = Read-Shared (Join-Path $Dir 'runner.pid')
+    if ($runnerPid -match '^\d+ \d+') {
+        if (Get-LiveProcess $runnerPid) { return $null }
+        return 'dead'
+    }
+    if (($now - [IO.File]::GetLastWriteTimeUtc($requestPath)).TotalSeconds -gt $Grace) { return 'never_started' }
+    return $null
+}
+
+function New-ExclusiveFile {
+    param([string]$Path, [string]$Text = '')
+    try {
+        $stream = [IO.File]::Open($Path, 'CreateNew', 'Write', 'Read')
+    } catch {
+        if ([IO.File]::Exists($Path)) { return $false }
+        throw
+    }
+    $bytes = $Utf8.GetBytes($Text)
+    $stream.Write($bytes, 0, $bytes.Length)
+    $stream.Dispose()
+    return $true
+}
+
+function Set-Claim {
+    param([string]$Path)
+    [IO.File]::Open($Path, 'OpenOrCreate', 'Write', 'ReadWrite').Dispose()
+    [IO.File]::SetLastWriteTimeUtc($Path, [DateTime]::UtcNow)
+}
+
 try {
     $request = ConvertFrom-Request -Lines @($input)
-    $dir = Get-JobDirectory -Id $request.job
-    if (Test-Path -LiteralPath (Join-Path $dir 'request.json')) {
-        Write-Answer @{ started = $false; error = $null }
-        return
-    }
+    $id = [string]$request.job
+    if ("$id $($request.token)" -cnotmatch '^[0-9a-f]{32} [0-9a-f]{32}$') { throw 'invalid job id or token' }
+    $locks = @(@($request.locks) | Where-Object { $_ })
+    foreach ($key in $locks) { if ([string]$key -cnotmatch '^[0-9a-f]{64}$') { throw "invalid lock key '$key'" } }
     $calls = @()
     foreach ($call in @($request.calls)) {
         $path = Resolve-Executable -Name $call.exe
@@ -301,77 +492,209 @@ try {
         }
         $calls += @{ path = $path; cmdline = [string]$call.cmdline; env = $call.env }
     }
-    $null = New-Item -ItemType Directory -Path $dir -Force
-    $runner = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($request.runner))
-    [IO.File]::WriteAllText((Join-Path $dir 'runner.ps1'), $runner, $Utf8)
-    $jobRequest = @{ parallel = $request.parallel; retries = $request.retries; calls = $calls }
-    Write-Atomically -Path (Join-Path $dir 'request.json') -Text (ConvertTo-Json -InputObject $jobRequest -Depth 6 -Compress)
-    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($request.runner_bootstrap))
-    $created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{
-        CommandLine = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand $encoded"
-        CurrentDirectory = $dir
+    $security = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
+    $security.SetAccessRuleProtection($true, $false)
+    $security.SetOwner((New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $JobUser))
+    foreach ($sid in $JobTrusted) {
+        $security.AddAccessRule((New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList @(
+            (New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid),
+            'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')))
     }
-    if ($created.ReturnValue -ne 0) {
-        Remove-Item -LiteralPath $dir -Recurse -Force
-        throw "Win32_Process.Create could not start the job runner (return value $($created.ReturnValue))"
+    $root = Get-JobRoot -Security $security
+    $grace = 60
+    if ($null -ne $request.start_grace) { $grace = [double]$request.start_grace }
+    $claimAge = 60
+    if ($null -ne $request.claim_age) { $claimAge = [double]$request.claim_age }
+    $stale = @('finished', 'dead', 'never_started', 'incomplete')
+    $now = [DateTime]::UtcNow
+
+    # Orphans: .trash- entries, jobs that do not run and that no run started, polled or saw end
+    # for claim_age, and locks whose job is gone.
+    foreach ($entry in [IO.Directory]::GetFileSystemEntries($root)) {
+        $name = [IO.Path]::GetFileName($entry)
+        try {
+            if ($name.StartsWith('.trash-')) {
+                if ([IO.Directory]::Exists($entry)) { [IO.Directory]::Delete($entry, $true) } else { [IO.File]::Delete($entry) }
+            } elseif ($name -cmatch '^[0-9a-f]{32}$' -and $name -ne $id -and (Test-PrivateDirectory -Path $entry -Owners $JobUser)) {
+                $last = [IO.File]::GetLastWriteTimeUtc($entry)
+                foreach ($file in @([IO.Directory]::GetFiles($entry, 'claim-*')) + @((Join-Path $entry 'request.json'), (Join-Path $entry 'results.json'))) {
+                    $time = [IO.File]::GetLastWriteTimeUtc($file)
+                    if ($time -gt $last) { $last = $time }
+                }
+                if (($now - $last).TotalSeconds -gt $claimAge -and $stale -contains (Get-StaleReason -Dir $entry -Grace $grace)) {
+                    Remove-Job -Root $root -Id $name
+                }
+            }
+        } catch {
+            $null = $_  # another run removes it right now, or it is not this user's
+        }
     }
-    Write-Answer @{ started = $true; error = $null }
+    foreach ($lock in [IO.Directory]::GetFiles($root, '*.lock')) {
+        $holder = Read-Shared $lock
+        if ($holder -cnotmatch '^[0-9a-f]{32}$' -or -not [IO.Directory]::Exists((Join-Path $root $holder))) { [IO.File]::Delete($lock) }
+    }
+
+    $dir = Join-Path -Path $root -ChildPath $id
+    $claim = Join-Path $dir "claim-$($request.token)"
+    $discarded = $null
+    for ($attempt = 0; $attempt -lt 3; $attempt++) {
+        $null = [IO.Directory]::CreateDirectory($dir, $security)
+        if (-not (Test-PrivateDirectory -Path $dir -Owners $JobUser)) { continue }
+        $won = New-ExclusiveFile -Path (Join-Path $dir 'request.json.tmp')
+        if ($won -and [IO.File]::Exists((Join-Path $dir 'request.json'))) {
+            [IO.File]::Delete((Join-Path $dir 'request.json.tmp'))
+            $won = $false
+        } elseif ($won -and @([IO.Directory]::GetFileSystemEntries($dir)).Count -gt 1) {
+            # What a failed start left: never reused.
+            Remove-Job -Root $root -Id $id
+            $discarded = 'incomplete'
+            continue
+        }
+        if (-not $won) {
+            if ([IO.File]::Exists($claim)) {
+                Set-Claim $claim
+                Write-Answer @{ state = 'attached'; discarded = $null; error = $null }
+                return
+            }
+            $reason = Get-StaleReason -Dir $dir -Grace $grace
+            if ($reason -eq 'busy') {
+                Write-Answer @{ state = 'busy'; discarded = $null; error = $null }
+                return
+            }
+            if ($reason) {
+                Remove-Job -Root $root -Id $id
+                $discarded = $reason
+                continue
+            }
+            Set-Claim $claim
+            Write-Answer @{ state = 'attached'; discarded = $null; error = $null }
+            return
+        }
+        $held = @()
+        foreach ($key in $locks) {
+            $lock = Join-Path $root "$key.lock"
+            $taken = New-ExclusiveFile -Path $lock -Text $id
+            if (-not $taken) {
+                $holder = Read-Shared $lock
+                $free = $holder -ceq $id -or $holder -cnotmatch '^[0-9a-f]{32}$' -or -not [IO.Directory]::Exists((Join-Path $root $holder))
+                if (-not $free) { $free = $stale -contains (Get-StaleReason -Dir (Join-Path $root $holder) -Grace $grace) }
+                if ($free) {
+                    [IO.File]::Delete($lock)
+                    $taken = New-ExclusiveFile -Path $lock -Text $id
+                }
+            }
+            if (-not $taken) {
+                foreach ($path in $held) { [IO.File]::Delete($path) }
+                [IO.Directory]::Delete($dir, $true)
+                Write-Answer @{ state = 'locked'; lock = $key; holder = (Read-Shared $lock); error = $null }
+                return
+            }
+            $held += $lock
+        }
+        $runner = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($request.runner))
+        [IO.File]::WriteAllText((Join-Path $dir 'runner.ps1'), $runner, $Utf8)
+        Write-Atomically -Path (Join-Path $dir 'request.json') -Value ([ordered]@{
+            parallel = $request.parallel; retries = $request.retries; calls = $calls
+            created = (Get-UnixTime); locks = $locks; rename = $request.rename
+        })
+        Set-Claim $claim
+        $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($request.runner_bootstrap))
+        $created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{
+            CommandLine = "`"$PSHOME\powershell.exe`" -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand $encoded"
+            CurrentDirectory = $dir
+        }
+        if ($created.ReturnValue -ne 0) {
+            Remove-Job -Root $root -Id $id
+            throw "Win32_Process.Create could not start the job runner (return value $($created.ReturnValue))"
+        }
+        Write-Answer @{ state = 'started'; discarded = $discarded; error = $null }
+        return
+    }
+    throw "${dir}: the job directory keeps changing"
 } catch {
-    Write-Answer @{ error = @{ kind = 'exception'; message = $_.Exception.Message } }
+    Write-Failure $_
 }
 """
 
+# The state of a job: its outputs so far and, once there, its results. With "wait", the
+# script waits (at most 10 s) for the results: one exec instead of several polls.
 JOB_STATUS = JOB_PRELUDE + r"""
 try {
     $request = ConvertFrom-Request -Lines @($input)
-    $dir = Get-JobDirectory -Id $request.job
-    if (-not (Test-Path -LiteralPath (Join-Path $dir 'request.json'))) {
-        Write-Answer @{ exists = $false; error = $null }
+    if ("$($request.job) $($request.token)" -cnotmatch '^[0-9a-f]{32} [0-9a-f]{32}$') { throw 'invalid job id or token' }
+    $root = Get-JobRoot
+    $dir = $null
+    if ($root) { $dir = Join-Path -Path $root -ChildPath $request.job }
+    if (-not $dir -or -not (Test-PrivateDirectory -Path $dir -Owners $JobUser) -or -not [IO.File]::Exists((Join-Path $dir 'request.json'))) {
+        Write-Answer @{ exists = $false; claimed = $false; error = $null }
         return
     }
-    # With "wait", wait here (at most 10 s) for the job to finish: one exec instead of several polls.
+    # The claim is touched before and after the wait: a run that still polls is seen as alive.
+    $claim = Join-Path $dir "claim-$($request.token)"
+    $claimed = [IO.File]::Exists($claim)
+    if ($claimed) { try { [IO.File]::SetLastWriteTimeUtc($claim, [DateTime]::UtcNow) } catch { $claimed = $false } }
+    $resultsPath = Join-Path $dir 'results.json'
     $waitUntil = [DateTime]::UtcNow.AddSeconds([Math]::Min(10.0, [Math]::Max(0.0, [double]$request.wait)))
-    while ([DateTime]::UtcNow -lt $waitUntil -and -not (Test-Path -LiteralPath (Join-Path $dir 'results.json'))) {
+    while ([DateTime]::UtcNow -lt $waitUntil -and -not [IO.File]::Exists($resultsPath)) {
         Start-Sleep -Milliseconds 100
     }
+    if ($claimed) { try { [IO.File]::SetLastWriteTimeUtc($claim, [DateTime]::UtcNow) } catch { $null = $_ } }
     # Liveness first, results second: the runner writes its results before it exits, so a
     # runner seen dead here has results below unless it really died.
-    $alive = $false
-    $runnerPid = Read-Shared -Path (Join-Path $dir 'runner.pid')
-    if ($runnerPid) { $alive = [bool](Get-Process -Id ([int]$runnerPid) -ErrorAction SilentlyContinue) }
-    $count = @((ConvertFrom-Json -InputObject (Read-Shared -Path (Join-Path $dir 'request.json'))).calls).Count
+    $runnerPid = Read-Shared (Join-Path $dir 'runner.pid')
+    $alive = [bool](Get-LiveProcess $runnerPid)
+    $count = @((ConvertFrom-Json -InputObject (Read-Shared (Join-Path $dir 'request.json'))).calls).Count
     $outputs = @()
     for ($index = 0; $index -lt $count; $index++) {
         $outputs += [ordered]@{
-            stdout = Read-Shared -Path (Join-Path $dir "$index.out")
-            stderr = Read-Shared -Path (Join-Path $dir "$index.err")
+            stdout = Read-Shared (Join-Path $dir "$index.out")
+            stderr = Read-Shared (Join-Path $dir "$index.err")
         }
     }
     $finished = $null
-    $resultsPath = Join-Path $dir 'results.json'
-    if (Test-Path -LiteralPath $resultsPath) {
-        $finished = ConvertFrom-Json -InputObject (Read-Shared -Path $resultsPath)
-    }
-    Write-Answer ([ordered]@{ exists = $true; started = [bool]$runnerPid; alive = $alive; finished = $finished; outputs = $outputs; error = $null })
+    if ([IO.File]::Exists($resultsPath)) { $finished = ConvertFrom-Json -InputObject (Read-Shared $resultsPath) }
+    Write-Answer ([ordered]@{
+        exists = $true; claimed = $claimed; started = ($runnerPid -match '^\d+ \d+'); alive = $alive
+        finished = $finished; outputs = $outputs; error = $null
+    })
 } catch {
-    Write-Answer @{ error = @{ kind = 'exception'; message = $_.Exception.Message } }
+    Write-Failure $_
 }
 """
 
-JOB_CLEANUP = JOB_PRELUDE + r"""
+# Ends this run's interest in a job: with "kill", stops and removes it; otherwise removes this
+# run's claim, and the job once its runner is done and no other run polled it lately.
+JOB_CLEANUP = JOB_PRELUDE + JOB_DISCARD + r"""
 try {
     $request = ConvertFrom-Request -Lines @($input)
-    $dir = Get-JobDirectory -Id $request.job
-    if ($request.kill) {
-        $ids = @(Read-Shared -Path (Join-Path $dir 'runner.pid')) + @((Read-Shared -Path (Join-Path $dir 'pids')) -split "`r?`n")
-        foreach ($id in $ids) {
-            if ($id -match '^\d+$') { Stop-Process -Id ([int]$id) -Force -ErrorAction SilentlyContinue }
+    if ("$($request.job) $($request.token)" -cnotmatch '^[0-9a-f]{32} [0-9a-f]{32}$') { throw 'invalid job id or token' }
+    $root = Get-JobRoot
+    $dir = $null
+    if ($root) { $dir = Join-Path -Path $root -ChildPath $request.job }
+    if (-not $dir -or -not (Test-PrivateDirectory -Path $dir -Owners $JobUser)) {
+        Write-Answer @{ removed = $false; error = $null }
+        return
+    }
+    if (-not $request.kill) {
+        [IO.File]::Delete((Join-Path $dir "claim-$($request.token)"))
+        if (-not [IO.File]::Exists((Join-Path $dir 'results.json')) -and (Get-LiveProcess (Read-Shared (Join-Path $dir 'runner.pid')))) {
+            Write-Answer @{ removed = $false; error = $null }
+            return
+        }
+        $claimAge = 60
+        if ($null -ne $request.claim_age) { $claimAge = [double]$request.claim_age }
+        $since = [DateTime]::UtcNow.AddSeconds(-$claimAge)
+        foreach ($other in [IO.Directory]::GetFiles($dir, 'claim-*')) {
+            if ([IO.File]::GetLastWriteTimeUtc($other) -gt $since) {
+                Write-Answer @{ removed = $false; error = $null }
+                return
+            }
         }
     }
-    if (Test-Path -LiteralPath $dir) { Remove-Item -LiteralPath $dir -Recurse -Force }
+    Remove-Job -Root $root -Id $request.job
     Write-Answer @{ removed = $true; error = $null }
 } catch {
-    Write-Answer @{ error = @{ kind = 'exception'; message = $_.Exception.Message } }
+    Write-Failure $_
 }
 """
 

@@ -29,9 +29,10 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import yaml
 
@@ -170,7 +171,18 @@ class Exchange:
     @property
     def argvs(self) -> list[list[str]]:
         """The argument vector (without the program) of each process the exec started."""
-        return [p["argv"] for p in self.processes]
+        return [p["argv"] for p in self.processes if "job" not in p]
+
+    @property
+    def job_argvs(self) -> list[list[str]]:
+        """The argument vectors of the processes a detached job's runner ran, seen by this exec
+        (the fake host runs a job's calls when the runner's time is up: see fake_jobs.py)."""
+        return [p["argv"] for p in self.processes if "job" in p]
+
+    @property
+    def job_events(self) -> list[dict[str, Any]]:
+        """What happened to detached jobs during this exec (fake_jobs.py)."""
+        return self.raw.get("job_events") or []
 
     @property
     def request(self) -> dict[str, Any]:
@@ -200,6 +212,11 @@ class TaskRun:
     @property
     def execs(self) -> int:
         return len(self.exchanges)
+
+    @property
+    def job_argvs(self) -> list[list[str]]:
+        """The argument vectors the task's detached jobs ran, in order."""
+        return [argv for exchange in self.exchanges for argv in exchange.job_argvs]
 
 
 @dataclass
@@ -357,30 +374,7 @@ class ContractHost:
         allow_harness_errors: bool = False,
     ) -> PlayRun:
         """Run ``tasks`` in one play against this host; return the results and execs."""
-        self.runs += 1
-        rundir = self.workdir / ("run%02d" % self.runs)
-        rundir.mkdir()
-        playbook = rundir / "play.yml"
-        playbook.write_text(
-            yaml.safe_dump([{"name": "contract", "hosts": "windows", "gather_facts": False, "tasks": list(tasks)}],
-                           sort_keys=False),
-            encoding="utf-8",
-        )
-        inventory = rundir / "inventory.yml"
-        inventory.write_text(yaml.safe_dump(self.inventory(), sort_keys=False), encoding="utf-8")
-        results_path = rundir / "results.jsonl"
-        command = ansible_playbook() + ["-i", str(inventory), str(playbook), "--forks", "1"]
-        if check:
-            command.append("--check")
-        if diff:
-            command.append("--diff")
-        if extra_vars:
-            extra = rundir / "extra_vars.json"
-            extra.write_text(json.dumps(extra_vars), encoding="utf-8")
-            command += ["-e", "@%s" % extra]
-        if verbosity:
-            command.append("-" + "v" * verbosity)
-
+        command, rundir, results_path = self._prepare(tasks, check, diff, extra_vars, verbosity)
         exchanges_offset = self._size(EXCHANGES_FILE)
         errors_offset = self._size(ERRORS_FILE)
         process = subprocess.run(
@@ -409,11 +403,98 @@ class ContractHost:
             record = by_index.get(index, {"task": "?", "status": "no result", "result": {}})
             tasks_run.append(TaskRun(index, record["task"], record["status"], record["result"], per_task.get(index, [])))
         run = PlayRun(process.returncode, process.stdout, process.stderr, tasks_run, all_exchanges)
+        return self._checked(run, errors, results, allow_harness_errors)
+
+    def run_together(
+        self,
+        plays: Sequence[Sequence[Mapping[str, Any]]],
+        *,
+        when: Callable[[list[Exchange]], bool] | None = None,
+        then: Callable[[], None] | None = None,
+    ) -> list[PlayRun]:
+        """Run several plays at the same time (one ansible-playbook each) against this host.
+
+        Their execs interleave, so they are not given to tasks: each ``PlayRun`` has its tasks'
+        results, and ``exchanges`` all the execs of all the plays. ``then`` is called once, as
+        soon as ``when`` holds for the execs so far (e.g. release held jobs once both started).
+        """
+        exchanges_offset = self._size(EXCHANGES_FILE)
+        errors_offset = self._size(ERRORS_FILE)
+        started = []
+        for tasks in plays:
+            command, rundir, results_path = self._prepare(tasks, False, False, None, 0)
+            process = subprocess.Popen(command, cwd=rundir, env=self.environment(results_path), stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True)
+            started.append((process, results_path))
+        deadline = time.monotonic() + PLAYBOOK_TIMEOUT
+        waiting = then is not None
+        try:
+            while any(process.poll() is None for process, _path in started):
+                if time.monotonic() > deadline:
+                    raise FakeHostFailure("the plays did not end within %d seconds" % PLAYBOOK_TIMEOUT)
+                if waiting:
+                    records, _offset = _read_jsonl(self.directory / EXCHANGES_FILE, exchanges_offset)
+                    if when is None or when([Exchange(r) for r in records if r.get("event") == "exchange"]):
+                        then()
+                        waiting = False
+                time.sleep(0.1)
+        finally:
+            for process, _path in started:
+                if process.poll() is None:
+                    process.kill()
+        records, _offset = _read_jsonl(self.directory / EXCHANGES_FILE, exchanges_offset)
+        errors, _offset = _read_jsonl(self.directory / ERRORS_FILE, errors_offset)
+        exchanges = [Exchange(r) for r in records if r.get("event") == "exchange"]
+        runs = []
+        for process, results_path in started:
+            stdout, stderr = process.communicate()
+            results, _offset = _read_jsonl(results_path)
+            tasks_run = [TaskRun(r["index"], r["task"], r["status"], r["result"]) for r in results]
+            runs.append(self._checked(PlayRun(process.returncode, stdout, stderr, tasks_run, exchanges), errors, results,
+                                      False))
+        return runs
+
+    def _prepare(
+        self,
+        tasks: Sequence[Mapping[str, Any]],
+        check: bool,
+        diff: bool,
+        extra_vars: Mapping[str, Any] | None,
+        verbosity: int,
+    ) -> tuple[list[str], Path, Path]:
+        """The run directory of the next play (playbook, inventory) and its command."""
+        self.runs += 1
+        rundir = self.workdir / ("run%02d" % self.runs)
+        rundir.mkdir()
+        playbook = rundir / "play.yml"
+        playbook.write_text(
+            yaml.safe_dump([{"name": "contract", "hosts": "windows", "gather_facts": False, "tasks": list(tasks)}],
+                           sort_keys=False),
+            encoding="utf-8",
+        )
+        inventory = rundir / "inventory.yml"
+        inventory.write_text(yaml.safe_dump(self.inventory(), sort_keys=False), encoding="utf-8")
+        command = ansible_playbook() + ["-i", str(inventory), str(playbook), "--forks", "1"]
+        if check:
+            command.append("--check")
+        if diff:
+            command.append("--diff")
+        if extra_vars:
+            extra = rundir / "extra_vars.json"
+            extra.write_text(json.dumps(extra_vars), encoding="utf-8")
+            command += ["-e", "@%s" % extra]
+        if verbosity:
+            command.append("-" + "v" * verbosity)
+        return command, rundir, rundir / "results.jsonl"
+
+    def _checked(self, run: PlayRun, errors: list[dict[str, Any]], results: list[dict[str, Any]],
+                 allow_harness_errors: bool) -> PlayRun:
         run.harness_errors = errors
         if errors and not allow_harness_errors:
             raise FakeHostFailure(
                 "the fake Windows host (%s) reported %d harness error(s):\n%s\n%s"
-                % (self.transport, len(errors), "\n".join("- %s" % e["message"] for e in errors), run.output),
+                % (self.transport, len(errors),
+                   "\n".join("- %s" % e["message"] for e in errors), run.output),
                 run, errors,
             )
         if not results:

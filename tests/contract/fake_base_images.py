@@ -10,9 +10,6 @@ Registered at the end of ``fake_windows_host.py`` (``register()``), this module 
 * ``container_image``: ``Install-ContainerImage``, ``Install-ContainerOSImage -WimPath``,
   ``Uninstall-ContainerOSImage``, then docker checks with one ``Restart-Service docker`` (S5);
 * ``package_provider``: ``Get-PackageProvider -ListAvailable``, ``Install-PackageProvider``, removal;
-* the detached job scripts (``job_start``, ``job_status``, ``job_cleanup``) when the fake host
-  does not emulate them itself: a job's calls run when it starts and it is finished at the
-  first poll;
 
 each pinned by the hash of the script's own part after its shared prelude (``BODY_HASHES``);
 
@@ -39,8 +36,8 @@ Scenario key ``base_images`` (all optional)::
     pulls: {"mcr.microsoft.com/windows/servercore:ltsc2022": images/servercore_ltsc2022.json}
     archives: {"C:\\images\\servercore.tar": images/servercore_ltsc2022.json}
 
-State (``state.json``) keeps ``os_images``, ``providers``, ``pending_os_images``, ``restarts``
-and ``jobs`` next to ``images``. Formats and their sources: recorded/README.md.
+State (``state.json``) keeps ``os_images``, ``providers``, ``pending_os_images`` and ``restarts``
+next to ``images``. Formats and their sources: recorded/README.md.
 """
 
 from __future__ import annotations
@@ -67,24 +64,17 @@ from fake_windows_host import (
     utf16_length,
 )
 
-# SHA-256 of the parts of the scripts emulated here that follow their shared prelude (PRELUDE or
-# JOB_PRELUDE, whose functions the core emulation covers): a change of a prelude does not touch
-# these emulations, a change of a script's own part must be read and emulated, then its hash
-# put here.
+# SHA-256 of the parts of the scripts emulated here that follow their shared PRELUDE (whose
+# functions the core emulation covers): a change of the prelude does not touch these
+# emulations, a change of a script's own part must be read and emulated, then its hash put here.
 BODY_HASHES = {
     "host_info": ("PRELUDE", "99460354236d41a1bf76fe25d180c7aab250175ffda4d3b9d684eca542dd6058"),
     "container_image": ("PRELUDE", "43735fa2c48a65e97e2b1fddd0606f0f921bbaaf9227db51bb159e5ba1d947f5"),
     "package_provider": ("PRELUDE", "804e7428587ddf7df532a37b6b36230c884354cb1979278f098cd6911575b910"),
 }
-JOB_BODY_HASHES = {
-    "job_start": ("JOB_PRELUDE", "98818f6ea41c1da803b1f3b8ec4d0acf139b485b93439db6570df5803c78f57c"),
-    "job_status": ("JOB_PRELUDE", "5b773ca77d8a09204cb545ab63805019bea7316b5f5defdcc61b5a64d7c2f100"),
-    "job_cleanup": ("JOB_PRELUDE", "3b25a7e8f91a0842acaaeed226b9f4d95edd5e5b3b83698d8600d007bd7de200"),
-}
 SCENARIO_KEY = "base_images"
 DEFAULT_HOST = "ws2022"
 ENGINE_DOWN_VERSION = fwh.ENGINE_DOWN % ("Get", "/_ping")
-_JOB_ID = re.compile(r"^[0-9a-f]{16,64}$")
 # The template the OS image path gives `docker images` (Docker 1.12 has no {{json .}} there).
 LEGACY_ROW_FORMAT = '{"ID":"{{.ID}}","Repository":"{{.Repository}}","Tag":"{{.Tag}}"}'
 
@@ -565,57 +555,6 @@ def script_package_provider(self: FakeWindowsHost, lines: list[str], record: dic
 
 
 # --------------------------------------------------------------------------------------------
-# detached jobs (run at start, finished at the first poll)
-
-
-def script_job_start(self: FakeWindowsHost, lines: list[str], record: dict[str, Any], scenario: Mapping[str, Any],
-                     docker: FakeDocker) -> list[str]:
-    try:
-        request = request_of(lines, record)
-        job = str(request.get("job"))
-        if not _JOB_ID.match(job):
-            raise _Thrown("invalid job id '%s'" % job)
-        jobs = docker.state.setdefault("jobs", {})
-        if job in jobs:
-            return answer_lines({"started": False, "error": None})
-        if not request.get("runner") or not request.get("runner_bootstrap"):
-            raise FakeHostError("job_start without the runner script")
-        outputs, results = [], []
-        for call in request.get("calls") or []:
-            if call.get("exe") != "docker":
-                raise FakeHostError("the fake host only runs docker jobs")
-            result = run_docker(docker, record, str(call.get("cmdline") or ""), call.get("env"))
-            outputs.append({"stdout": result["stdout"], "stderr": result["stderr"]})
-            results.append({"rc": result["rc"], "attempts": 1})
-        jobs[job] = {"outputs": outputs, "results": results}
-        docker.changed = True
-        return answer_lines({"started": True, "error": None})
-    except _Thrown as exc:
-        return answer_lines({"error": {"kind": "exception", "message": str(exc)}})
-
-
-def script_job_status(self: FakeWindowsHost, lines: list[str], record: dict[str, Any], scenario: Mapping[str, Any],
-                      docker: FakeDocker) -> list[str]:
-    # "wait" (seconds the script may wait for the results) does not matter: the job is done.
-    request = request_of(lines, record)
-    job = (docker.state.get("jobs") or {}).get(str(request.get("job")))
-    if job is None:
-        return answer_lines({"exists": False, "error": None})
-    return answer_lines({"exists": True, "started": True, "alive": False,
-                         "finished": {"results": job["results"], "error": None}, "outputs": job["outputs"],
-                         "error": None})
-
-
-def script_job_cleanup(self: FakeWindowsHost, lines: list[str], record: dict[str, Any], scenario: Mapping[str, Any],
-                       docker: FakeDocker) -> list[str]:
-    request = request_of(lines, record)
-    jobs = docker.state.get("jobs") or {}
-    if jobs.pop(str(request.get("job")), None) is not None:
-        docker.changed = True
-    return answer_lines({"removed": True, "error": None})
-
-
-# --------------------------------------------------------------------------------------------
 # registration
 
 
@@ -640,11 +579,6 @@ def register() -> None:
     for name, handler in (("host_info", script_host_info), ("container_image", script_container_image),
                           ("package_provider", script_package_provider)):
         setattr(FakeWindowsHost, "_script_" + name, handler)
-    for name, handler in (("job_start", script_job_start), ("job_status", script_job_status),
-                          ("job_cleanup", script_job_cleanup)):
-        if not hasattr(FakeWindowsHost, "_script_" + name) and name not in fwh.EMULATED_SCRIPTS:
-            setattr(FakeWindowsHost, "_script_" + name, handler)
-            pins[name] = JOB_BODY_HASHES[name]
 
     core_check = FakeWindowsHost._check_emulated
 

@@ -49,6 +49,7 @@ import json
 import os
 import re
 import sys
+import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,12 @@ EMULATED_SCRIPTS = {
     "docker_config": "8ae82d16645e262e00325d83e5e392e46c202af5789b1dcbe3e3d92fbdf6fb0d",
 }
 
+# Emulations in other files add to these: functions called with (host, docker, record) before
+# every script runs (the job runners that ended since the last exchange), and exceptions with
+# which a script asks to be answered again after ``seconds`` (job_status's wait).
+EXCHANGE_HOOKS: list[Any] = []
+RETRY_EXCEPTIONS: list[type[BaseException]] = []
+
 STATE_FILE = "state.json"
 SCENARIO_FILE = "scenario.json"
 EXCHANGES_FILE = "exchanges.jsonl"
@@ -102,6 +109,10 @@ def _powershell_scripts() -> Any:
 
 def script_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def base64_utf8(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def known_scripts() -> dict[str, str]:
@@ -806,20 +817,30 @@ class FakeWindowsHost:
             "stdin_bytes": None if stdin is None else len(stdin),
             "processes": [],
         }
-        with self._locked():
-            try:
-                answer = self._exchange(record, command, script, input_lines, stdin)
-            except FakeHostError as exc:
-                record["harness_error"] = str(exc)
-                self.record_error(transport, str(exc), json.dumps(record, default=str)[:4000])
-                answer = HostAnswer(1, [], "FAKE WINDOWS HOST: %s\r\n" % exc)
-            except Exception as exc:  # noqa: BLE001 - a bug in the harness must fail the test
-                record["harness_error"] = "%s: %s" % (type(exc).__name__, exc)
-                self.record_error(transport, record["harness_error"], traceback.format_exc())
-                answer = HostAnswer(1, [], "FAKE WINDOWS HOST CRASHED: %s\r\n" % record["harness_error"])
-            record["answer"] = {"rc": answer.rc, "output": answer.output, "stderr": answer.stderr}
-            append_jsonl(self.exchanges_path, record)
-        return answer
+        while True:
+            pause = None
+            with self._locked():
+                record["processes"] = []
+                record.pop("job_events", None)
+                try:
+                    answer = self._exchange(record, command, script, input_lines, stdin)
+                except tuple(RETRY_EXCEPTIONS) as exc:
+                    # The script sleeps (and other execs run meanwhile): nothing of this pass is
+                    # kept, the exchange is answered again from the state after the pause.
+                    pause = float(getattr(exc, "seconds"))
+                except FakeHostError as exc:
+                    record["harness_error"] = str(exc)
+                    self.record_error(transport, str(exc), json.dumps(record, default=str)[:4000])
+                    answer = HostAnswer(1, [], "FAKE WINDOWS HOST: %s\r\n" % exc)
+                except Exception as exc:  # noqa: BLE001 - a bug in the harness must fail the test
+                    record["harness_error"] = "%s: %s" % (type(exc).__name__, exc)
+                    self.record_error(transport, record["harness_error"], traceback.format_exc())
+                    answer = HostAnswer(1, [], "FAKE WINDOWS HOST CRASHED: %s\r\n" % record["harness_error"])
+                if pause is None:
+                    record["answer"] = {"rc": answer.rc, "output": answer.output, "stderr": answer.stderr}
+                    append_jsonl(self.exchanges_path, record)
+                    return answer
+            time.sleep(pause)
 
     def _exchange(
         self,
@@ -871,6 +892,8 @@ class FakeWindowsHost:
         state_path = self.directory / STATE_FILE
         state = json.loads(state_path.read_text(encoding="utf-8"))
         docker = FakeDocker(scenario, state)
+        for hook in EXCHANGE_HOOKS:
+            hook(self, docker, record)
         output = handler(lines, record, scenario, docker)
         record["state_changed"] = docker.changed
         if docker.changed:
@@ -1122,7 +1145,9 @@ def split_lines_into_arguments(text: str, limit: int) -> list[str]:
 # the classes above when registered here. Each wraps what the one before it left (FakeDocker.run,
 # resolve_scenario), so the order of the register() calls matters.
 import fake_base_images  # noqa: E402  (win_container_* modules; see that file)
+import fake_jobs  # noqa: E402  (the detached job scripts and their runner; see that file)
 import fake_lifecycle  # noqa: E402  (docker_commit, docker_image_remove/history/export/load; see that file)
 
 fake_base_images.register()
 fake_lifecycle.register()
+fake_jobs.register()

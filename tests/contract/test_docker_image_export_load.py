@@ -74,12 +74,15 @@ def test_export_writes_a_partial_archive_through_a_job_then_renames_it(archive_p
     first = run.named("export")
     assert first.status == "ok" and first.changed, first.msg
     assert operations(first) == ["file_info", "job_start", "job_status", "job_cleanup", "file_info"]
-    (save,) = first.exchanges[1].argvs
+    (save,) = first.job_argvs
     assert save[:3] == ["image", "save", "--output"] and save[4:] == ["--", SERVERCORE, NANOSERVER]
     partial = save[3]
     assert re.fullmatch(re.escape(ARCHIVE) + r"\.partial-[0-9a-f]{16}", partial)
+    # The runner renamed the partial archive; the last exec reads the archive back.
+    assert first.exchanges[1].request["rename"] == {"from": partial, "to": ARCHIVE}
     final = first.exchanges[4].request
-    assert final["rename"] == [{"from": partial, "to": ARCHIVE}] and final["files"] == [{"path": ARCHIVE, "hash": True}]
+    assert not final.get("rename") and final["files"] == [{"path": ARCHIVE, "hash": True}]
+    assert first.exchanges[4].argvs == [["-xOf", ARCHIVE, "manifest.json"]]
     assert list(host.state["files"]).count(ARCHIVE) == 1 and partial not in host.state["files"]
     assert first.result["sha256"] and re.fullmatch(r"[0-9a-f]{64}", first.result["sha256"])
     assert first.result["size"] > 0 and first.result["job"]["reattached"] is False
@@ -108,8 +111,8 @@ def test_load_brings_back_what_is_missing_then_is_one_exec(archive_play) -> None
                                            '{"ID":{{json .ID}},"Repository":{{json .Repository}},"Tag":{{json .Tag}}}']]
     loaded = run.named("load")
     assert loaded.status == "ok" and loaded.changed, loaded.msg
-    assert operations(loaded) == ["file_info", "job_start", "job_status", "job_cleanup"]
-    assert loaded.exchanges[1].argvs == [["image", "load", "--input", ARCHIVE]]
+    assert operations(loaded) == ["file_info", "job_start", "job_status", "job_cleanup", "run"]
+    assert loaded.job_argvs == [["image", "load", "--input", ARCHIVE]]
     assert loaded.result["loaded"] == [SERVERCORE, NANOSERVER]
     assert loaded.result["images"] == [{"id": SERVERCORE_ID, "tags": [SERVERCORE]},
                                        {"id": NANOSERVER_ID, "tags": [NANOSERVER]}]

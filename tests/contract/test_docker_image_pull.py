@@ -86,7 +86,7 @@ def test_a_missing_image_is_pulled_in_a_detached_job_then_costs_one_exec(
     scripts = [exchange.script_name for exchange in pulled.exchanges]
     assert scripts[0] == "run" and scripts[1] == "job_start" and "job_status" in scripts and scripts[-1] == "run"
     # Only the missing image is pulled, by the detached job, never by the read or the final inspect.
-    assert pulled.exchanges[1].argvs == [["image", "pull", "--", LTSC2019]]
+    assert pulled.job_argvs == [["image", "pull", "--", LTSC2019]]
     by_reference = {image["reference"]: image for image in pulled.result["images"]}
     assert by_reference[LTSC2019]["changed"] and by_reference[LTSC2019]["pulled"]
     assert not by_reference[SERVERCORE]["changed"]

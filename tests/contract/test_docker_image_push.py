@@ -105,7 +105,7 @@ def test_a_missing_tag_is_pushed_in_a_detached_job(transport: str, make_windows_
     assert scripts[0] == "run" and scripts[1] == "job_start" and "job_status" in scripts and scripts[-1] == "job_cleanup"
     # The read asks the registry once; the job pushes, then asks the same question again.
     assert pushed.exchanges[0].argvs[-1] == ["manifest", "inspect", "--verbose", "--", LATEST]
-    assert pushed.exchanges[1].argvs == [["image", "push", "--", LATEST], ["manifest", "inspect", "--verbose", "--", LATEST]]
+    assert pushed.job_argvs == [["image", "push", "--", LATEST], ["manifest", "inspect", "--verbose", "--", LATEST]]
     assert pushed.result["digest"] == WEBAPP_DIGEST and pushed.result["image_id"] == WEBAPP_ID
     assert pushed.result["diff"] == {"before": {"digest": None, "present": False},
                                      "after": {"digest": WEBAPP_DIGEST, "present": True, "image_id": WEBAPP_ID}}

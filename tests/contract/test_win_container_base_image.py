@@ -157,9 +157,8 @@ def test_state_latest_pulls_in_a_detached_job_and_moves_the_local_name(ws2022) -
     latest = run.tasks[4]
     assert latest.changed, latest.msg
     assert scripts(latest) == ["host_info", "job_start", "job_status", "job_cleanup", "run"]
-    start = latest.exchanges[1]
-    assert start.argvs == [["image", "pull", "--", SERVERCORE + ":ltsc2022"],
-                           ["image", "inspect", "--", SERVERCORE + ":ltsc2022"]]
+    assert latest.job_argvs == [["image", "pull", "--", SERVERCORE + ":ltsc2022"],
+                                ["image", "inspect", "--", SERVERCORE + ":ltsc2022"]]
     assert latest.result["image_id"] == NEXT["Id"] and latest.result["os_version"] == "10.0.20348.2966"
     assert latest.result["actions"] == ["pulled %s:ltsc2022" % SERVERCORE,
                                         "tagged %s:ltsc2022 as windowsservercore:latest" % SERVERCORE]
@@ -231,7 +230,7 @@ def test_auto_on_windows_server_2019(make_windows_host) -> None:
     run = host.run([task("servercore", name="WindowsServerCore"), task("nanoserver", name="NanoServer")])
     servercore, nanoserver = run.tasks
     assert servercore.changed and servercore.result["version"] == "ltsc2019", servercore.msg
-    assert servercore.exchanges[1].argvs[0] == ["image", "pull", "--", SERVERCORE + ":ltsc2019"]
+    assert servercore.job_argvs[0] == ["image", "pull", "--", SERVERCORE + ":ltsc2019"]
     assert host.image("windowsservercore:latest")["Id"] == LTSC2019["Id"]
     assert nanoserver.changed and nanoserver.result["version"] == "1809", nanoserver.msg
     assert any("support has ended" in warning for warning in nanoserver.result["warnings"])

@@ -30,15 +30,16 @@ BOOTSTRAP = powershell_scripts.BOOTSTRAP
 CMD_EXE_LIMIT = 8191
 
 # Every PowerShell text of the module: the scripts, the fragments they are built from
-# (PRELUDE...), and standalone command texts (BOOTSTRAP, which every exec runs as its
-# -EncodedCommand, and any other such as the detached job runner's bootstrap).
+# (PRELUDE, JOB_DISCARD...: each is part of a script), and standalone command texts
+# (BOOTSTRAP, which every exec runs as its -EncodedCommand, and any other such as the
+# detached job runner's bootstrap).
 CONSTANTS = {
     name: value for name, value in vars(powershell_scripts).items() if name.isupper() and isinstance(value, str)
 }
 STANDALONE = {
     "_" + name.lower(): value
     for name, value in CONSTANTS.items()
-    if not any(script.startswith(value) for script in SCRIPTS.values())
+    if not any(value in script for script in SCRIPTS.values())
 }
 # What is sent to a host, each pinned by a golden copy: golden/<operation>.ps1 for the
 # scripts, golden/_<constant name>.ps1 for the standalone texts.

@@ -36,80 +36,68 @@ function Resolve-Executable {
     return $null
 }
 
-function Split-LinesIntoArguments {
-    # The distinct output lines of an earlier call, in chunks that keep each command line
-    # under CreateProcess's limit. Only plain tokens (IDs, references) are accepted, so
-    # none of them needs quoting.
-    param([string]$Text, [int]$Limit)
-    $seen = @{}
-    $chunks = New-Object -TypeName System.Collections.ArrayList
-    $chunk = ''
-    foreach ($token in ($Text -split "`r?`n")) {
-        if (-not $token -or $seen.ContainsKey($token)) { continue }
-        if ($token -notmatch '^[A-Za-z0-9][A-Za-z0-9:._/@-]*$') { throw "refusing to pass '$token' as an argument" }
-        $seen[$token] = $true
-        if ($chunk -and ($chunk.Length + $token.Length + 1) -gt $Limit) {
-            $null = $chunks.Add($chunk)
-            $chunk = ''
-        }
-        $chunk = ($chunk + ' ' + $token).Trim()
-    }
-    if ($chunk) { $null = $chunks.Add($chunk) }
-    return ,$chunks
+$JobUser = [Security.Principal.WindowsIdentity]::GetCurrent().User.Value
+$JobTrusted = @('S-1-5-18', 'S-1-5-32-544', $JobUser)
+
+function Stop-Unsafe {
+    param([string]$Path, [string]$Problem)
+    $exception = New-Object -TypeName System.InvalidOperationException -ArgumentList ('{0}: {1}; refusing to use it' -f $Path, $Problem)
+    $exception.Data['kind'] = 'unsafe'
+    throw $exception
 }
 
-function Start-Call {
-    param([string]$Path, [string]$CommandLine, $Stdin, $Environment)
-    $info = New-Object -TypeName System.Diagnostics.ProcessStartInfo
-    $info.FileName = $Path
-    $info.Arguments = $CommandLine
-    $info.UseShellExecute = $false
-    $info.CreateNoWindow = $true
-    $info.RedirectStandardInput = $true
-    $info.RedirectStandardOutput = $true
-    $info.RedirectStandardError = $true
-    $info.StandardOutputEncoding = $Utf8
-    $info.StandardErrorEncoding = $Utf8
-    if ($Environment) {
-        foreach ($property in $Environment.PSObject.Properties) {
-            $info.EnvironmentVariables[$property.Name] = [string]$property.Value
+function Write-Failure {
+    param($Record)
+    $kind = $Record.Exception.Data['kind']
+    if (-not $kind) { $kind = 'exception' }
+    Write-Answer @{ error = @{ kind = $kind; message = $Record.Exception.Message } }
+}
+
+function Test-PrivateDirectory {
+    param([string]$Path, [string[]]$Owners)
+    if (-not [IO.Directory]::Exists($Path)) {
+        if ([IO.File]::Exists($Path)) { Stop-Unsafe $Path 'it is not a directory' }
+        return $false
+    }
+    if ([int][IO.File]::GetAttributes($Path) -band [int][IO.FileAttributes]::ReparsePoint) { Stop-Unsafe $Path 'it is a reparse point (a link or junction)' }
+    try { $acl = [IO.Directory]::GetAccessControl($Path) } catch { Stop-Unsafe $Path 'its owner and access rules cannot be read' }
+    $owner = $acl.GetOwner([Security.Principal.SecurityIdentifier]).Value
+    if ($Owners -notcontains $owner) { Stop-Unsafe $Path "it is owned by $owner" }
+    foreach ($rule in $acl.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])) {
+        $sid = $rule.IdentityReference.Value
+        if ($rule.AccessControlType -eq 'Allow' -and $JobTrusted -notcontains $sid -and ([int]$rule.FileSystemRights -band 0x500D0156)) {
+            Stop-Unsafe $Path "$sid may write to it"
         }
     }
-    $process = [System.Diagnostics.Process]::Start($info)
-    $stdout = $process.StandardOutput.ReadToEndAsync()
-    $stderr = $process.StandardError.ReadToEndAsync()
-    if ($null -ne $Stdin) {
-        $writer = New-Object -TypeName System.IO.StreamWriter -ArgumentList $process.StandardInput.BaseStream, $Utf8
-        $writer.Write([string]$Stdin)
-        $writer.Close()
-    } else {
-        $process.StandardInput.Close()
-    }
-    return @{ Process = $process; Stdout = $stdout; Stderr = $stderr }
+    return $true
 }
 
-function Complete-Call {
-    param($Started)
-    $Started.Process.WaitForExit()
-    $answer = [ordered]@{
-        rc = $Started.Process.ExitCode
-        stdout = $Started.Stdout.Result
-        stderr = $Started.Stderr.Result
+function Get-JobRoot {
+    param($Security)
+    $path = [Environment]::GetFolderPath('CommonApplicationData')
+    foreach ($name in 'wincontainers.images', 'jobs') {
+        $path = Join-Path -Path $path -ChildPath $name
+        if ($Security) { $null = [IO.Directory]::CreateDirectory($path, $Security) }
+        if (-not (Test-PrivateDirectory -Path $path -Owners $JobTrusted)) { return $null }
     }
-    $Started.Process.Dispose()
-    return $answer
+    return $path
 }
 
-function Get-JobDirectory {
-    param([string]$Id)
-    if ($Id -notmatch '^[0-9a-f]{16,64}$') { throw "invalid job id '$Id'" }
-    return (Join-Path -Path $env:ProgramData -ChildPath "wincontainers.images\jobs\$Id")
+function Get-LiveProcess {
+    param([string]$Line, [switch]$Pin)
+    if ($Line -notmatch '^(\d+) (\d+)') { return $null }
+    try {
+        $process = [Diagnostics.Process]::GetProcessById([int]$Matches[1])
+        if ($Pin) { $null = $process.Handle }
+        if ($process.StartTime.ToUniversalTime().Ticks -eq [long]$Matches[2]) { return $process }
+    } catch { $null = $_ }
+    return $null
 }
 
 function Read-Shared {
     # Reads a file another process may still be writing; keeps the last $Limit characters.
     param([string]$Path, [int]$Limit = 262144)
-    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) { return '' }
+    if (-not [IO.File]::Exists($Path)) { return '' }
     $stream = [IO.File]::Open($Path, 'Open', 'Read', 'ReadWrite')
     try {
         $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList $stream, $Utf8
@@ -121,23 +109,62 @@ function Read-Shared {
     return $text
 }
 
-function Write-Atomically {
-    param([string]$Path, [string]$Text)
-    [IO.File]::WriteAllText("$Path.tmp", $Text, $Utf8)
-    Move-Item -LiteralPath "$Path.tmp" -Destination $Path -Force
+function Remove-Job {
+    param([string]$Root, [string]$Id)
+    $dir = Join-Path -Path $Root -ChildPath $Id
+    $runner = Get-LiveProcess (Read-Shared (Join-Path $dir 'runner.pid')) -Pin
+    if ($runner) {
+        $calls = @(foreach ($line in ((Read-Shared (Join-Path $dir 'pids')) -split "`r?`n")) { Get-LiveProcess $line -Pin })
+        foreach ($process in @($runner) + $calls) {
+            if (-not $process) { continue }
+            try { $process.Kill() } catch { $null = $_ }
+            $null = $process.WaitForExit(10000)
+        }
+    }
+    $rename = $null
+    try { $rename = (ConvertFrom-Json -InputObject (Read-Shared (Join-Path $dir 'request.json'))).rename } catch { $null = $_ }
+    if ($rename -and [IO.File]::Exists([string]$rename.from)) { [IO.File]::Delete([string]$rename.from) }
+    $trash = Join-Path -Path $Root -ChildPath ('.trash-{0}-{1}' -f $Id, [Guid]::NewGuid().ToString('N'))
+    try {
+        [IO.Directory]::Move($dir, $trash)
+    } catch {
+        if ([IO.Directory]::Exists($dir)) { throw }
+        return
+    }
+    try { [IO.Directory]::Delete($trash, $true) } catch { $null = $_ }
+    foreach ($lock in [IO.Directory]::GetFiles($Root, '*.lock')) {
+        if ((Read-Shared $lock) -ceq $Id) { [IO.File]::Delete($lock) }
+    }
 }
 
 try {
     $request = ConvertFrom-Request -Lines @($input)
-    $dir = Get-JobDirectory -Id $request.job
-    if ($request.kill) {
-        $ids = @(Read-Shared -Path (Join-Path $dir 'runner.pid')) + @((Read-Shared -Path (Join-Path $dir 'pids')) -split "`r?`n")
-        foreach ($id in $ids) {
-            if ($id -match '^\d+$') { Stop-Process -Id ([int]$id) -Force -ErrorAction SilentlyContinue }
+    if ("$($request.job) $($request.token)" -cnotmatch '^[0-9a-f]{32} [0-9a-f]{32}$') { throw 'invalid job id or token' }
+    $root = Get-JobRoot
+    $dir = $null
+    if ($root) { $dir = Join-Path -Path $root -ChildPath $request.job }
+    if (-not $dir -or -not (Test-PrivateDirectory -Path $dir -Owners $JobUser)) {
+        Write-Answer @{ removed = $false; error = $null }
+        return
+    }
+    if (-not $request.kill) {
+        [IO.File]::Delete((Join-Path $dir "claim-$($request.token)"))
+        if (-not [IO.File]::Exists((Join-Path $dir 'results.json')) -and (Get-LiveProcess (Read-Shared (Join-Path $dir 'runner.pid')))) {
+            Write-Answer @{ removed = $false; error = $null }
+            return
+        }
+        $claimAge = 60
+        if ($null -ne $request.claim_age) { $claimAge = [double]$request.claim_age }
+        $since = [DateTime]::UtcNow.AddSeconds(-$claimAge)
+        foreach ($other in [IO.Directory]::GetFiles($dir, 'claim-*')) {
+            if ([IO.File]::GetLastWriteTimeUtc($other) -gt $since) {
+                Write-Answer @{ removed = $false; error = $null }
+                return
+            }
         }
     }
-    if (Test-Path -LiteralPath $dir) { Remove-Item -LiteralPath $dir -Recurse -Force }
+    Remove-Job -Root $root -Id $request.job
     Write-Answer @{ removed = $true; error = $null }
 } catch {
-    Write-Answer @{ error = @{ kind = 'exception'; message = $_.Exception.Message } }
+    Write-Failure $_
 }

@@ -36,80 +36,68 @@ function Resolve-Executable {
     return $null
 }
 
-function Split-LinesIntoArguments {
-    # The distinct output lines of an earlier call, in chunks that keep each command line
-    # under CreateProcess's limit. Only plain tokens (IDs, references) are accepted, so
-    # none of them needs quoting.
-    param([string]$Text, [int]$Limit)
-    $seen = @{}
-    $chunks = New-Object -TypeName System.Collections.ArrayList
-    $chunk = ''
-    foreach ($token in ($Text -split "`r?`n")) {
-        if (-not $token -or $seen.ContainsKey($token)) { continue }
-        if ($token -notmatch '^[A-Za-z0-9][A-Za-z0-9:._/@-]*$') { throw "refusing to pass '$token' as an argument" }
-        $seen[$token] = $true
-        if ($chunk -and ($chunk.Length + $token.Length + 1) -gt $Limit) {
-            $null = $chunks.Add($chunk)
-            $chunk = ''
-        }
-        $chunk = ($chunk + ' ' + $token).Trim()
-    }
-    if ($chunk) { $null = $chunks.Add($chunk) }
-    return ,$chunks
+$JobUser = [Security.Principal.WindowsIdentity]::GetCurrent().User.Value
+$JobTrusted = @('S-1-5-18', 'S-1-5-32-544', $JobUser)
+
+function Stop-Unsafe {
+    param([string]$Path, [string]$Problem)
+    $exception = New-Object -TypeName System.InvalidOperationException -ArgumentList ('{0}: {1}; refusing to use it' -f $Path, $Problem)
+    $exception.Data['kind'] = 'unsafe'
+    throw $exception
 }
 
-function Start-Call {
-    param([string]$Path, [string]$CommandLine, $Stdin, $Environment)
-    $info = New-Object -TypeName System.Diagnostics.ProcessStartInfo
-    $info.FileName = $Path
-    $info.Arguments = $CommandLine
-    $info.UseShellExecute = $false
-    $info.CreateNoWindow = $true
-    $info.RedirectStandardInput = $true
-    $info.RedirectStandardOutput = $true
-    $info.RedirectStandardError = $true
-    $info.StandardOutputEncoding = $Utf8
-    $info.StandardErrorEncoding = $Utf8
-    if ($Environment) {
-        foreach ($property in $Environment.PSObject.Properties) {
-            $info.EnvironmentVariables[$property.Name] = [string]$property.Value
+function Write-Failure {
+    param($Record)
+    $kind = $Record.Exception.Data['kind']
+    if (-not $kind) { $kind = 'exception' }
+    Write-Answer @{ error = @{ kind = $kind; message = $Record.Exception.Message } }
+}
+
+function Test-PrivateDirectory {
+    param([string]$Path, [string[]]$Owners)
+    if (-not [IO.Directory]::Exists($Path)) {
+        if ([IO.File]::Exists($Path)) { Stop-Unsafe $Path 'it is not a directory' }
+        return $false
+    }
+    if ([int][IO.File]::GetAttributes($Path) -band [int][IO.FileAttributes]::ReparsePoint) { Stop-Unsafe $Path 'it is a reparse point (a link or junction)' }
+    try { $acl = [IO.Directory]::GetAccessControl($Path) } catch { Stop-Unsafe $Path 'its owner and access rules cannot be read' }
+    $owner = $acl.GetOwner([Security.Principal.SecurityIdentifier]).Value
+    if ($Owners -notcontains $owner) { Stop-Unsafe $Path "it is owned by $owner" }
+    foreach ($rule in $acl.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])) {
+        $sid = $rule.IdentityReference.Value
+        if ($rule.AccessControlType -eq 'Allow' -and $JobTrusted -notcontains $sid -and ([int]$rule.FileSystemRights -band 0x500D0156)) {
+            Stop-Unsafe $Path "$sid may write to it"
         }
     }
-    $process = [System.Diagnostics.Process]::Start($info)
-    $stdout = $process.StandardOutput.ReadToEndAsync()
-    $stderr = $process.StandardError.ReadToEndAsync()
-    if ($null -ne $Stdin) {
-        $writer = New-Object -TypeName System.IO.StreamWriter -ArgumentList $process.StandardInput.BaseStream, $Utf8
-        $writer.Write([string]$Stdin)
-        $writer.Close()
-    } else {
-        $process.StandardInput.Close()
-    }
-    return @{ Process = $process; Stdout = $stdout; Stderr = $stderr }
+    return $true
 }
 
-function Complete-Call {
-    param($Started)
-    $Started.Process.WaitForExit()
-    $answer = [ordered]@{
-        rc = $Started.Process.ExitCode
-        stdout = $Started.Stdout.Result
-        stderr = $Started.Stderr.Result
+function Get-JobRoot {
+    param($Security)
+    $path = [Environment]::GetFolderPath('CommonApplicationData')
+    foreach ($name in 'wincontainers.images', 'jobs') {
+        $path = Join-Path -Path $path -ChildPath $name
+        if ($Security) { $null = [IO.Directory]::CreateDirectory($path, $Security) }
+        if (-not (Test-PrivateDirectory -Path $path -Owners $JobTrusted)) { return $null }
     }
-    $Started.Process.Dispose()
-    return $answer
+    return $path
 }
 
-function Get-JobDirectory {
-    param([string]$Id)
-    if ($Id -notmatch '^[0-9a-f]{16,64}$') { throw "invalid job id '$Id'" }
-    return (Join-Path -Path $env:ProgramData -ChildPath "wincontainers.images\jobs\$Id")
+function Get-LiveProcess {
+    param([string]$Line, [switch]$Pin)
+    if ($Line -notmatch '^(\d+) (\d+)') { return $null }
+    try {
+        $process = [Diagnostics.Process]::GetProcessById([int]$Matches[1])
+        if ($Pin) { $null = $process.Handle }
+        if ($process.StartTime.ToUniversalTime().Ticks -eq [long]$Matches[2]) { return $process }
+    } catch { $null = $_ }
+    return $null
 }
 
 function Read-Shared {
     # Reads a file another process may still be writing; keeps the last $Limit characters.
     param([string]$Path, [int]$Limit = 262144)
-    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) { return '' }
+    if (-not [IO.File]::Exists($Path)) { return '' }
     $stream = [IO.File]::Open($Path, 'Open', 'Read', 'ReadWrite')
     try {
         $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList $stream, $Utf8
@@ -121,15 +109,33 @@ function Read-Shared {
     return $text
 }
 
+function Move-File {
+    param([string]$From, [string]$To)
+    if ([IO.File]::Exists($To)) { [IO.File]::Replace($From, $To, [NullString]::Value) } else { [IO.File]::Move($From, $To) }
+}
+
 function Write-Atomically {
-    param([string]$Path, [string]$Text)
-    [IO.File]::WriteAllText("$Path.tmp", $Text, $Utf8)
-    Move-Item -LiteralPath "$Path.tmp" -Destination $Path -Force
+    param([string]$Path, $Value)
+    [IO.File]::WriteAllText("$Path.tmp", (ConvertTo-Json -InputObject $Value -Depth 6 -Compress), $Utf8)
+    Move-File -From "$Path.tmp" -To $Path
+}
+
+function Get-UnixTime {
+    return ([DateTime]::UtcNow - [DateTime]'1970-01-01').TotalSeconds
 }
 
 $dir = [Environment]::CurrentDirectory
 try {
-    [IO.File]::WriteAllText((Join-Path $dir 'runner.pid'), [string]$PID)
+    $root = Get-JobRoot
+    if (-not $root -or [IO.Path]::GetDirectoryName($dir) -ne $root -or -not (Test-PrivateDirectory -Path $dir -Owners $JobUser)) { return }
+    $stream = [IO.File]::Open((Join-Path $dir 'runner.pid'), 'CreateNew', 'Write', 'Read')
+} catch {
+    return
+}
+try {
+    $writer = New-Object -TypeName System.IO.StreamWriter -ArgumentList $stream, $Utf8
+    $writer.Write(('{0} {1}' -f $PID, [Diagnostics.Process]::GetCurrentProcess().StartTime.ToUniversalTime().Ticks))
+    $writer.Close()
     $request = ConvertFrom-Json -InputObject ([IO.File]::ReadAllText((Join-Path $dir 'request.json')))
     $calls = @($request.calls)
     $parallel = [Math]::Max(1, [int]$request.parallel)
@@ -139,6 +145,7 @@ try {
     $queue = New-Object -TypeName System.Collections.Queue
     for ($index = 0; $index -lt $calls.Count; $index++) { $queue.Enqueue($index) }
     $running = New-Object -TypeName System.Collections.ArrayList
+    $failed = $false
     while ($queue.Count -gt 0 -or $running.Count -gt 0) {
         while ($queue.Count -gt 0 -and $running.Count -lt $parallel) {
             $index = $queue.Dequeue()
@@ -156,8 +163,9 @@ try {
             $process = Start-Process -FilePath $call.path -ArgumentList $call.cmdline -NoNewWindow -PassThru `
                 -RedirectStandardOutput (Join-Path $dir "$index.out") -RedirectStandardError (Join-Path $dir "$index.err")
             foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name], 'Process') }
+            # The open handle keeps the PID from being reused while the runner lives.
             $null = $process.Handle
-            Add-Content -LiteralPath (Join-Path $dir 'pids') -Value $process.Id
+            Add-Content -LiteralPath (Join-Path $dir 'pids') -Value ('{0} {1}' -f $process.Id, $process.StartTime.ToUniversalTime().Ticks)
             $null = $running.Add(@{ Index = $index; Process = $process })
         }
         Start-Sleep -Milliseconds 250
@@ -169,11 +177,21 @@ try {
                 $queue.Enqueue($entry.Index)
                 continue
             }
+            if ($rc -ne 0) { $failed = $true }
             $results[$entry.Index] = [ordered]@{ rc = $rc; attempts = $attempts[$entry.Index] }
         }
     }
-    Write-Atomically -Path (Join-Path $dir 'results.json') -Text (ConvertTo-Json -InputObject @{ results = $results; error = $null } -Depth 6 -Compress)
+    $renamed = $false
+    if ($request.rename) {
+        $from = [string]$request.rename.from
+        if (-not $failed) {
+            Move-File -From $from -To ([string]$request.rename.to)
+            $renamed = $true
+        } elseif ([IO.File]::Exists($from)) {
+            [IO.File]::Delete($from)
+        }
+    }
+    Write-Atomically -Path (Join-Path $dir 'results.json') -Value ([ordered]@{ results = $results; error = $null; finished = (Get-UnixTime); renamed = $renamed })
 } catch {
-    $failure = @{ results = @(); error = @{ kind = 'exception'; message = $_.Exception.Message } }
-    Write-Atomically -Path (Join-Path $dir 'results.json') -Text (ConvertTo-Json -InputObject $failure -Compress)
+    Write-Atomically -Path (Join-Path $dir 'results.json') -Value ([ordered]@{ results = @(); error = @{ kind = 'exception'; message = $_.Exception.Message }; finished = (Get-UnixTime) })
 }

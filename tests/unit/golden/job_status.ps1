@@ -36,80 +36,68 @@ function Resolve-Executable {
     return $null
 }
 
-function Split-LinesIntoArguments {
-    # The distinct output lines of an earlier call, in chunks that keep each command line
-    # under CreateProcess's limit. Only plain tokens (IDs, references) are accepted, so
-    # none of them needs quoting.
-    param([string]$Text, [int]$Limit)
-    $seen = @{}
-    $chunks = New-Object -TypeName System.Collections.ArrayList
-    $chunk = ''
-    foreach ($token in ($Text -split "`r?`n")) {
-        if (-not $token -or $seen.ContainsKey($token)) { continue }
-        if ($token -notmatch '^[A-Za-z0-9][A-Za-z0-9:._/@-]*$') { throw "refusing to pass '$token' as an argument" }
-        $seen[$token] = $true
-        if ($chunk -and ($chunk.Length + $token.Length + 1) -gt $Limit) {
-            $null = $chunks.Add($chunk)
-            $chunk = ''
-        }
-        $chunk = ($chunk + ' ' + $token).Trim()
-    }
-    if ($chunk) { $null = $chunks.Add($chunk) }
-    return ,$chunks
+$JobUser = [Security.Principal.WindowsIdentity]::GetCurrent().User.Value
+$JobTrusted = @('S-1-5-18', 'S-1-5-32-544', $JobUser)
+
+function Stop-Unsafe {
+    param([string]$Path, [string]$Problem)
+    $exception = New-Object -TypeName System.InvalidOperationException -ArgumentList ('{0}: {1}; refusing to use it' -f $Path, $Problem)
+    $exception.Data['kind'] = 'unsafe'
+    throw $exception
 }
 
-function Start-Call {
-    param([string]$Path, [string]$CommandLine, $Stdin, $Environment)
-    $info = New-Object -TypeName System.Diagnostics.ProcessStartInfo
-    $info.FileName = $Path
-    $info.Arguments = $CommandLine
-    $info.UseShellExecute = $false
-    $info.CreateNoWindow = $true
-    $info.RedirectStandardInput = $true
-    $info.RedirectStandardOutput = $true
-    $info.RedirectStandardError = $true
-    $info.StandardOutputEncoding = $Utf8
-    $info.StandardErrorEncoding = $Utf8
-    if ($Environment) {
-        foreach ($property in $Environment.PSObject.Properties) {
-            $info.EnvironmentVariables[$property.Name] = [string]$property.Value
+function Write-Failure {
+    param($Record)
+    $kind = $Record.Exception.Data['kind']
+    if (-not $kind) { $kind = 'exception' }
+    Write-Answer @{ error = @{ kind = $kind; message = $Record.Exception.Message } }
+}
+
+function Test-PrivateDirectory {
+    param([string]$Path, [string[]]$Owners)
+    if (-not [IO.Directory]::Exists($Path)) {
+        if ([IO.File]::Exists($Path)) { Stop-Unsafe $Path 'it is not a directory' }
+        return $false
+    }
+    if ([int][IO.File]::GetAttributes($Path) -band [int][IO.FileAttributes]::ReparsePoint) { Stop-Unsafe $Path 'it is a reparse point (a link or junction)' }
+    try { $acl = [IO.Directory]::GetAccessControl($Path) } catch { Stop-Unsafe $Path 'its owner and access rules cannot be read' }
+    $owner = $acl.GetOwner([Security.Principal.SecurityIdentifier]).Value
+    if ($Owners -notcontains $owner) { Stop-Unsafe $Path "it is owned by $owner" }
+    foreach ($rule in $acl.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])) {
+        $sid = $rule.IdentityReference.Value
+        if ($rule.AccessControlType -eq 'Allow' -and $JobTrusted -notcontains $sid -and ([int]$rule.FileSystemRights -band 0x500D0156)) {
+            Stop-Unsafe $Path "$sid may write to it"
         }
     }
-    $process = [System.Diagnostics.Process]::Start($info)
-    $stdout = $process.StandardOutput.ReadToEndAsync()
-    $stderr = $process.StandardError.ReadToEndAsync()
-    if ($null -ne $Stdin) {
-        $writer = New-Object -TypeName System.IO.StreamWriter -ArgumentList $process.StandardInput.BaseStream, $Utf8
-        $writer.Write([string]$Stdin)
-        $writer.Close()
-    } else {
-        $process.StandardInput.Close()
-    }
-    return @{ Process = $process; Stdout = $stdout; Stderr = $stderr }
+    return $true
 }
 
-function Complete-Call {
-    param($Started)
-    $Started.Process.WaitForExit()
-    $answer = [ordered]@{
-        rc = $Started.Process.ExitCode
-        stdout = $Started.Stdout.Result
-        stderr = $Started.Stderr.Result
+function Get-JobRoot {
+    param($Security)
+    $path = [Environment]::GetFolderPath('CommonApplicationData')
+    foreach ($name in 'wincontainers.images', 'jobs') {
+        $path = Join-Path -Path $path -ChildPath $name
+        if ($Security) { $null = [IO.Directory]::CreateDirectory($path, $Security) }
+        if (-not (Test-PrivateDirectory -Path $path -Owners $JobTrusted)) { return $null }
     }
-    $Started.Process.Dispose()
-    return $answer
+    return $path
 }
 
-function Get-JobDirectory {
-    param([string]$Id)
-    if ($Id -notmatch '^[0-9a-f]{16,64}$') { throw "invalid job id '$Id'" }
-    return (Join-Path -Path $env:ProgramData -ChildPath "wincontainers.images\jobs\$Id")
+function Get-LiveProcess {
+    param([string]$Line, [switch]$Pin)
+    if ($Line -notmatch '^(\d+) (\d+)') { return $null }
+    try {
+        $process = [Diagnostics.Process]::GetProcessById([int]$Matches[1])
+        if ($Pin) { $null = $process.Handle }
+        if ($process.StartTime.ToUniversalTime().Ticks -eq [long]$Matches[2]) { return $process }
+    } catch { $null = $_ }
+    return $null
 }
 
 function Read-Shared {
     # Reads a file another process may still be writing; keeps the last $Limit characters.
     param([string]$Path, [int]$Limit = 262144)
-    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) { return '' }
+    if (-not [IO.File]::Exists($Path)) { return '' }
     $stream = [IO.File]::Open($Path, 'Open', 'Read', 'ReadWrite')
     try {
         $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList $stream, $Utf8
@@ -121,43 +109,44 @@ function Read-Shared {
     return $text
 }
 
-function Write-Atomically {
-    param([string]$Path, [string]$Text)
-    [IO.File]::WriteAllText("$Path.tmp", $Text, $Utf8)
-    Move-Item -LiteralPath "$Path.tmp" -Destination $Path -Force
-}
-
 try {
     $request = ConvertFrom-Request -Lines @($input)
-    $dir = Get-JobDirectory -Id $request.job
-    if (-not (Test-Path -LiteralPath (Join-Path $dir 'request.json'))) {
-        Write-Answer @{ exists = $false; error = $null }
+    if ("$($request.job) $($request.token)" -cnotmatch '^[0-9a-f]{32} [0-9a-f]{32}$') { throw 'invalid job id or token' }
+    $root = Get-JobRoot
+    $dir = $null
+    if ($root) { $dir = Join-Path -Path $root -ChildPath $request.job }
+    if (-not $dir -or -not (Test-PrivateDirectory -Path $dir -Owners $JobUser) -or -not [IO.File]::Exists((Join-Path $dir 'request.json'))) {
+        Write-Answer @{ exists = $false; claimed = $false; error = $null }
         return
     }
-    # With "wait", wait here (at most 10 s) for the job to finish: one exec instead of several polls.
+    # The claim is touched before and after the wait: a run that still polls is seen as alive.
+    $claim = Join-Path $dir "claim-$($request.token)"
+    $claimed = [IO.File]::Exists($claim)
+    if ($claimed) { try { [IO.File]::SetLastWriteTimeUtc($claim, [DateTime]::UtcNow) } catch { $claimed = $false } }
+    $resultsPath = Join-Path $dir 'results.json'
     $waitUntil = [DateTime]::UtcNow.AddSeconds([Math]::Min(10.0, [Math]::Max(0.0, [double]$request.wait)))
-    while ([DateTime]::UtcNow -lt $waitUntil -and -not (Test-Path -LiteralPath (Join-Path $dir 'results.json'))) {
+    while ([DateTime]::UtcNow -lt $waitUntil -and -not [IO.File]::Exists($resultsPath)) {
         Start-Sleep -Milliseconds 100
     }
+    if ($claimed) { try { [IO.File]::SetLastWriteTimeUtc($claim, [DateTime]::UtcNow) } catch { $null = $_ } }
     # Liveness first, results second: the runner writes its results before it exits, so a
     # runner seen dead here has results below unless it really died.
-    $alive = $false
-    $runnerPid = Read-Shared -Path (Join-Path $dir 'runner.pid')
-    if ($runnerPid) { $alive = [bool](Get-Process -Id ([int]$runnerPid) -ErrorAction SilentlyContinue) }
-    $count = @((ConvertFrom-Json -InputObject (Read-Shared -Path (Join-Path $dir 'request.json'))).calls).Count
+    $runnerPid = Read-Shared (Join-Path $dir 'runner.pid')
+    $alive = [bool](Get-LiveProcess $runnerPid)
+    $count = @((ConvertFrom-Json -InputObject (Read-Shared (Join-Path $dir 'request.json'))).calls).Count
     $outputs = @()
     for ($index = 0; $index -lt $count; $index++) {
         $outputs += [ordered]@{
-            stdout = Read-Shared -Path (Join-Path $dir "$index.out")
-            stderr = Read-Shared -Path (Join-Path $dir "$index.err")
+            stdout = Read-Shared (Join-Path $dir "$index.out")
+            stderr = Read-Shared (Join-Path $dir "$index.err")
         }
     }
     $finished = $null
-    $resultsPath = Join-Path $dir 'results.json'
-    if (Test-Path -LiteralPath $resultsPath) {
-        $finished = ConvertFrom-Json -InputObject (Read-Shared -Path $resultsPath)
-    }
-    Write-Answer ([ordered]@{ exists = $true; started = [bool]$runnerPid; alive = $alive; finished = $finished; outputs = $outputs; error = $null })
+    if ([IO.File]::Exists($resultsPath)) { $finished = ConvertFrom-Json -InputObject (Read-Shared $resultsPath) }
+    Write-Answer ([ordered]@{
+        exists = $true; claimed = $claimed; started = ($runnerPid -match '^\d+ \d+'); alive = $alive
+        finished = $finished; outputs = $outputs; error = $null
+    })
 } catch {
-    Write-Answer @{ error = @{ kind = 'exception'; message = $_.Exception.Message } }
+    Write-Failure $_
 }
