@@ -136,7 +136,7 @@ def info_call() -> Call:
 
 def inspect_call(names: Sequence[str]) -> Call:
     """docker_cli.inspect_calls for a handful of names (one call; no chunking needed)."""
-    return Call(("image", "inspect", *dict.fromkeys(names)))
+    return Call(("image", "inspect", "--", *dict.fromkeys(names)))
 
 
 def manifest_call(path: str) -> Call:
@@ -168,7 +168,7 @@ def inspect(names: Sequence[str]):
 def inspect_everything():
     """docker_cli.inspect_all_calls: list every image ID, then inspect them (append_lines_of)."""
     return _run([Call(("image", "ls", "--all", "--quiet", "--no-trunc")),
-                 Call(("image", "inspect"), append_lines_of=0)])
+                 Call(("image", "inspect", "--"), append_lines_of=0)])
 
 
 @builder
@@ -204,7 +204,7 @@ def images_with_label(key: str, value: str):
 @builder
 def tag(source: str, target: str):
     """docker_cli.tag_calls."""
-    return _run([Call(("image", "tag", source, target))])
+    return _run([Call(("image", "tag", "--", source, target))])
 
 
 @builder
@@ -216,7 +216,7 @@ def remove(names: Sequence[str]):
 def login(registry: str, username: str, password: str, config_dir: str):
     """The docker_login action's call with a config_path of its own: the password only on the
     call's stdin, DOCKER_CONFIG set, and PATH emptied so that docker cannot pick wincred."""
-    return _run([Call(("login", "--username", username, "--password-stdin", registry), stdin=password,
+    return _run([Call(("login", "--username", username, "--password-stdin", "--", registry), stdin=password,
                       environment={"DOCKER_CONFIG": config_dir, "PATH": ""})])
 
 
