@@ -209,7 +209,7 @@ def tag(source: str, target: str):
 
 @builder
 def remove(names: Sequence[str]):
-    return _run([Call(("image", "rm", *names))])
+    return _run([Call(("image", "rm", "--", *names))])
 
 
 @builder
