@@ -147,7 +147,7 @@ def test_the_finished_job_of_an_earlier_run_is_not_reported_but_run_again(
         transport: str, make_windows_host: Callable[..., ContractHost]) -> None:
     host = make_windows_host(transport, **scenario())
     first = host.run([{"name": "pull", PULL: {"name": [LTSC2019]}}]).task
-    assert first.changed and first.job_argvs == [["image", "pull", LTSC2019]], first.msg
+    assert first.changed and first.job_argvs == [["image", "pull", "--", LTSC2019]], first.msg
     job = job_id(first)
     # Hours later the image is gone, and the job directory of a run ten minutes ago is there
     # with its results (rc 0): that run's cleanup never happened.
@@ -163,7 +163,7 @@ def test_the_finished_job_of_an_earlier_run_is_not_reported_but_run_again(
     assert again.status == "ok" and again.changed, again.msg
     start = next(e for e in again.exchanges if e.script_name == "job_start")
     assert json.loads(start.answer["output"][-1]) == {"state": "started", "discarded": "finished", "error": None}
-    assert again.job_argvs == [["image", "pull", LTSC2019]]  # pulled again, in this run
+    assert again.job_argvs == [["image", "pull", "--", LTSC2019]]  # pulled again, in this run
     assert job_id(again) == job and again.result["job"]["reattached"] is False
     assert host.image(LTSC2019)["Id"] == LTSC2019_IMAGE["Id"]
     assert job not in host.state["job_host"]["entries"]
@@ -187,7 +187,7 @@ def test_two_runs_of_one_pull_share_one_runner(transport: str, make_windows_host
     assert sorted(a["state"] for a in answers) == ["attached", "started"]
     events = [event for e in host.exchanges for event in e.job_events]
     assert [e["event"] for e in events if e["event"] == "runner_started"] == ["runner_started"]
-    assert [argv for e in host.exchanges for argv in e.job_argvs] == [["image", "pull", LTSC2019]]
+    assert [argv for e in host.exchanges for argv in e.job_argvs] == [["image", "pull", "--", LTSC2019]]
     cleanups = [json.loads(e.answer["output"][-1]) for e in host.exchanges if e.script_name == "job_cleanup"]
     assert cleanups == [{"removed": False, "error": None}, {"removed": True, "error": None}]
     assert host.state["job_host"]["entries"] == {}
