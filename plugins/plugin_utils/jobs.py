@@ -165,14 +165,10 @@ class HostJob:
             if finished:
                 break
             if status.get("started") and not status.get("alive"):
-                self.cleanup(kill=True)
-                raise HostError(
-                    "%s: the %s job stopped without results (was the host or its Docker service restarted?)"
-                    % (self.host.name, self.purpose)
-                )
+                self._stop_and_fail("%s: the %s job stopped without results (was the host or its Docker service restarted?)"
+                                    % (self.host.name, self.purpose))
             if not status.get("started") and elapsed > START_GRACE:
-                self.cleanup(kill=True)
-                raise HostError("%s: the %s job did not start within %d seconds" % (self.host.name, self.purpose, START_GRACE))
+                self._stop_and_fail("%s: the %s job did not start within %d seconds" % (self.host.name, self.purpose, START_GRACE))
             if time.monotonic() >= deadline:
                 self.release()
                 raise JobTimeout(
@@ -227,6 +223,15 @@ class HostJob:
     def summary(self) -> dict[str, Any]:
         """The job's part of a task result: its ID, whether the task re-attached, how long it ran."""
         return {"id": self.job_id, "reattached": self.reattached, "elapsed": round(self.elapsed, 1)}
+
+    def _stop_and_fail(self, message: str) -> None:
+        """Stop and remove the job, then fail with ``message``: an error of the removal is added
+        to it, never put in its place."""
+        try:
+            self.cleanup(kill=True)
+        except HostError as exc:
+            message += "; removing the job failed too: %s" % exc
+        raise HostError(message)
 
     def release(self) -> None:
         """Drop this run's claim on a job that goes on without it (after a timeout); best effort:

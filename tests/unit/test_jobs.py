@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.wincontainers.images.plugins.plugin_utils import jobs
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect
-from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, ConnectionFailed
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, ConnectionFailed, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob
 
 
@@ -63,3 +63,25 @@ def test_a_cleanup_that_cannot_reconnect_fails_the_task_after_its_grace(monkeypa
     with pytest.raises(ConnectionFailed, match="^linux1: connection failed"):
         pull_job(host).run(timeout=60)
     assert host.execs == ["job_start", "job_status", "job_cleanup"]
+
+
+class DeadRunnerHost(DroppingHost):
+    """A job whose runner died without results, on a host whose cleanup fails."""
+
+    def execute(self, operation, payload):
+        self.execs.append(operation)
+        if operation == "job_start":
+            return {"state": "started", "error": None}
+        if operation == "job_status":
+            return {"exists": True, "claimed": True, "started": True, "alive": False, "finished": None,
+                    "outputs": [{"stdout": "", "stderr": ""}], "error": None}
+        raise HostError("linux1: The process cannot access the file because it is being used by another process")
+
+
+def test_a_failing_cleanup_never_replaces_the_jobs_own_error():
+    host = DeadRunnerHost({})
+    with pytest.raises(HostError) as raised:
+        pull_job(host).run(timeout=60)
+    message = str(raised.value)
+    assert message.startswith("linux1: the pulling job stopped without results")
+    assert "removing the job failed too: linux1: The process cannot access the file" in message
