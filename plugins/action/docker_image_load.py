@@ -86,12 +86,17 @@ class ActionModule(DockerActionBase):
         [listing] = info.results
         if target.kind == "directory":
             raise TaskFailed("path: %s is a directory, not an image archive" % path)
-        if directory.kind != "directory":
+        missing_directory = directory.kind != "directory"
+        if missing_directory and not self.check_mode:
             raise TaskFailed("path: the directory %s does not exist on %s; nothing was copied"
                              % (directory.path, host.name))
         plan = archive_copy.plan_copy(source, target, info.files[2:])
         copy: dict[str, Any] = {"src": source.path, "copied": plan.needed, "sha256": source.sha256, "size": source.size,
                                 "before": {"sha256": target.sha256, "size": target.size} if target.exists else None}
+        if missing_directory:
+            # check mode: an earlier task of the play (ansible.builtin.file, a role) may create it
+            copy["warning"] = ("the directory %s does not exist on %s yet; the copy fails unless it is created first"
+                               % (directory.path, host.name))
         if plan.needed and not self.check_mode:
             copy["transfer"] = archive_copy.send_chunks(host, source, path, token, plan)
             archive_copy.join_parts(host, source, path, token)
@@ -135,6 +140,8 @@ class ActionModule(DockerActionBase):
             result["job"] = job
         if copy is not None:
             result.update(copied=copy["copied"], sha256=copy["sha256"], size=copy["size"])
+            if "warning" in copy:
+                result["warnings"] = [copy["warning"]]
             if "transfer" in copy:
                 result["transfer"] = copy["transfer"]
         if self.diff_mode:

@@ -334,6 +334,14 @@ def test_bad_targets_fail_before_any_copy(archive, path, message):
     assert host.puts == [] and host.execs == ["file_info"]
 
 
+def test_check_mode_warns_of_a_missing_directory_instead_of_failing(archive):
+    host = CopyHost()
+    result = load_action(check=True).execute(host, args(archive, "/nowhere/a.tar"))
+    assert result["changed"] and result["copied"] and host.puts == []
+    assert result["warnings"] == ["the directory /nowhere does not exist on host1 yet; the copy fails unless it is "
+                                  "created first"]
+
+
 @pytest.mark.parametrize("src, message", [
     ("/does/not/exist.tar", "src: /does/not/exist.tar does not exist on the controller"),
     (sys.executable, "is not a docker image archive"),
