@@ -39,7 +39,7 @@ options:
       - Checked on the controller before anything runs on the host (it must exist, be a readable file and be a
         C(docker save) archive, whose C(manifest.json) is then read on the controller, so the host needs no C(tar)).
       - The copy is skipped when the host's file at O(path) already has the same sha256 (the controller hashes O(src) on
-        every run, about a second per GB). Otherwise O(src) is sent in chunks of 64 MiB, one C(put_file) each, with a
+        every run, a few seconds per GB). Otherwise O(src) is sent in chunks of 64 MiB, one C(put_file) each, with a
         progress line per chunk; the chunks are joined on the host into a temporary file, which replaces O(path) only
         once its sha256 and size are those of O(src). An interrupted copy never leaves a partial file under O(path), and
         running the task again sends only the chunks the host does not already hold.
