@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible.errors import AnsibleConnectionFailure
+from ansible.errors import AnsibleConnectionFailure, AnsibleError
 
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import (
     AnswerError,
@@ -66,6 +66,7 @@ class Host:
         self.name = str(task_vars.get("inventory_hostname") or getattr(action._play_context, "remote_addr", None) or "host")
         self.dialect: Dialect = dialect_for(action._connection._shell, task_vars.get("ansible_python_interpreter"))
         self.execs = 0
+        self.puts = 0
 
     @property
     def is_windows(self) -> bool:
@@ -93,6 +94,16 @@ class Host:
             CallResult(call, int(r["rc"]), r.get("stdout") or "", r.get("stderr") or "", bool(r.get("skipped")))
             for call, r in zip(calls, results)
         ]
+
+    def put_file(self, local: str, remote: str) -> None:
+        """Copy a controller file to the host with the connection plugin's own ``put_file``."""
+        try:
+            self._action._connection.put_file(local, remote)
+        except AnsibleConnectionFailure as exc:
+            raise ConnectionFailed("%s: connection failed while copying to %s: %s" % (self.name, remote, exc)) from exc
+        except AnsibleError as exc:
+            raise HostError("%s: copying to %s failed: %s" % (self.name, remote, exc)) from exc
+        self.puts += 1
 
     def reconnect(self) -> None:
         """Drop the connection so that the next exec opens a new one."""

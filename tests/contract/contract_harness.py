@@ -344,6 +344,9 @@ class ContractHost:
                 ansible_host="%s.contoso.test" % INVENTORY_HOSTNAME,
                 ansible_shell_type=self.transport.split("-", 1)[1],
                 ansible_ssh_executable=str(self.ssh_wrapper),
+                # put_file: the fake ssh is the sftp client too (fake_put_file.py)
+                ansible_sftp_executable=str(self.ssh_wrapper),
+                ansible_ssh_transfer_method="sftp",
                 ansible_ssh_args="-o ControlMaster=no -o ControlPath=none",
                 ansible_ssh_pipelining=True,
                 ansible_ssh_retries=0,

@@ -25,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_windows_host import FakeWindowsHost  # noqa: E402 - after the path is set
 
+import fake_put_file  # noqa: E402,I001 - after fake_windows_host, whose emulations it extends
+
 
 def main(argv: list[str]) -> int:
     directory = os.environ.get("WC_FAKE_WINDOWS_HOST")
@@ -34,6 +36,8 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2:
         sys.stderr.write("fake ssh: usage: ssh [options] host command\n")
         return 255
+    if fake_put_file.is_sftp(argv):  # the harness makes this program the sftp executable too
+        return fake_put_file.sftp_main(argv, sys.stdin.buffer.read())
     command = argv[-1]
     stdin = sys.stdin.buffer.read()
     try:

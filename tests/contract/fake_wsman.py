@@ -38,6 +38,8 @@ from typing import Any
 
 from fake_windows_host import FakeHostError, FakeWindowsHost, append_jsonl
 
+import fake_put_file  # noqa: I001 - after fake_windows_host, whose emulations it extends
+
 NS = {
     "s": "http://www.w3.org/2003/05/soap-envelope",
     "a": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
@@ -218,6 +220,7 @@ class Command:
     no_input: bool = False
     input_lines: list[str] = field(default_factory=list)
     sent_output: bool = False
+    sink: Any = None  # ansible-core's own put_file (fake_put_file.py)
 
 
 @dataclass
@@ -437,13 +440,15 @@ class FakeWSManServer:
                 messages.extend(shell.defragmenter.feed(base64.b64decode(argument)))
             if executable or [m.message_type for m in messages] != [CREATE_PIPELINE]:
                 raise FakeHostError("PSRP Command without exactly one CREATE_PIPELINE message")
+            command.sink = fake_put_file.open_psrp(self.host, messages[0].data)
             meta, *commands = pipeline_commands(messages[0].data)
-            if len(commands) != 1 or not commands[0]["is_script"] or commands[0]["args"]:
+            if command.sink is None and (len(commands) != 1 or not commands[0]["is_script"] or commands[0]["args"]):
                 raise FakeHostError("expected one script without arguments in the pipeline, got %s" % commands)
             command.script = commands[0]["cmd"]
             command.no_input = meta["no_input"]
         else:
             command.command_line = executable + ("".join(" " + a for a in arguments))
+            command.sink = fake_put_file.open_winrm(self.host, command.command_line)
             command.console_mode_stdin = options.get("WINRS_CONSOLEMODE_STDIN", "TRUE").upper() == "TRUE"
             if options.get("WINRS_SKIP_CMD_SHELL", "FALSE").upper() != "FALSE":
                 raise FakeHostError("WINRS_SKIP_CMD_SHELL is set; ansible's winrm plugin runs through cmd.exe")
@@ -463,7 +468,9 @@ class FakeWSManServer:
                 if command is None:
                     raise FakeHostError("PSRP Send to an unknown pipeline")
                 for message in shell.defragmenter.feed(data):
-                    if message.message_type == PIPELINE_INPUT:
+                    if message.message_type == PIPELINE_INPUT and command.sink is not None:
+                        command.sink.feed_value(clixml_string(message.data))
+                    elif message.message_type == PIPELINE_INPUT:
                         value = clixml_string(message.data)
                         if not isinstance(value, str):
                             raise FakeHostError("pipeline input that is not a string: %r" % (value,))
@@ -475,7 +482,10 @@ class FakeWSManServer:
             else:
                 if command is None or stream.get("Name") != "stdin":
                     raise FakeHostError("Send to an unknown command or stream")
-                command.stdin += data
+                if command.sink is not None:
+                    command.sink.feed_bytes(data)
+                else:
+                    command.stdin += data
                 if (stream.get("End") or "").lower() == "true":
                     command.stdin_done = True
         return [ET.Element(q("rsp", "SendResponse"))]
@@ -501,7 +511,8 @@ class FakeWSManServer:
             if not command.stdin_done and not command.console_mode_stdin:
                 raise SoapFault(500, TIMED_OUT, "w:TimedOut", "The WS-Management service cannot complete the "
                                 "operation within the time specified in OperationTimeout.")
-            answer = self.host.exchange("winrm", command=command.command_line, stdin=command.stdin)
+            answer = command.sink.finish() if command.sink is not None else \
+                self.host.exchange("winrm", command=command.command_line, stdin=command.stdin)
             stdout, stderr = answer.stdout.encode("utf-8"), answer.stderr.encode("utf-8")
             for index in range(0, len(stdout), 8192):
                 self._stream(response, "stdout", command_id, stdout[index:index + 8192])
@@ -522,7 +533,8 @@ class FakeWSManServer:
             if not (command.stdin_done or command.no_input):
                 raise SoapFault(500, TIMED_OUT, "w:TimedOut", "The WS-Management service cannot complete the "
                                 "operation within the time specified in OperationTimeout.")
-            answer = self.host.exchange("psrp", script=command.script, input_lines=command.input_lines)
+            answer = command.sink.finish() if command.sink is not None else \
+                self.host.exchange("psrp", script=command.script, input_lines=command.input_lines)
             lines = list(answer.output)
             if answer.rc != 0 and not lines:
                 lines = [answer.stderr.strip()]

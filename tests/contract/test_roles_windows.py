@@ -5,8 +5,10 @@ connection plugins (the wire replaced by the fake host of this directory).
 
 * site.yml's roles (base_images, app_images) twice: the first run tags the base images' local latest names
   and adds the application tag; the second run changes nothing and costs one exec per module task.
-* offline_images on a Windows host: the controller transfer is refused before any exec; with a share
-  (transfer none) and a manifest whose image IDs the engine already has, nothing is loaded (one exec).
+* offline_images on a Windows host: with transfer controller, an archive the engine lacks is copied from the
+  controller over the connection (ansible-core's put_file) and loaded, one the engine has is neither copied nor
+  loaded, and a second run changes nothing; with a share (transfer none) and a manifest whose image IDs the
+  engine already has, nothing is loaded (one exec).
 * The fleet report built from this host's real-shaped win_container_host_info / docker_image_info results:
   Windows build and revision, base images and their revisions, application images, an outdated build;
   rendered with the playbook's template (the HTML is kept under tests/output/report/).
@@ -100,31 +102,46 @@ def test_second_run_changes_nothing_and_costs_one_exec_per_module_task(site_runs
             assert task.execs == 0, task.name
 
 
-def test_offline_import_on_windows(make_windows_host, tmp_path) -> None:
-    host = make_windows_host("winrm", "ltsc2022")
+@pytest.mark.parametrize("transport", ["winrm", "psrp"])
+def test_offline_import_on_windows(make_windows_host, tmp_path, transport) -> None:
+    from test_docker_image_load_copy import TAG, docker_archive
+
+    host = make_windows_host(transport, "ltsc2022", lifecycle={"directories": ["C:\\ProgramData"]})
     controller = tmp_path / "controller"
     controller.mkdir()
     manifest = {"file": "servercore-ltsc2022.tar", "sha256": "ab" * 32, "size": 1, "images": [f"{SERVERCORE}:ltsc2022"],
                 "image_ids": [SERVERCORE_ID]}
     (controller / "servercore-ltsc2022.tar.json").write_text(json.dumps(manifest), encoding="utf-8")
-    archives = [{"file": "servercore-ltsc2022.tar"}]
-    run = host.run([
-        {"name": "controller transfer", "block": [include("offline_images", offline_images_mode="import",
-                                                          offline_images_transfer="controller",
-                                                          offline_images_archives=archives)],
-         "rescue": [{"name": "refused", "ansible.builtin.debug": {"msg": "refused"}}]},
-        include("offline_images", offline_images_mode="import", offline_images_host_dir="\\\\fileserver\\images\\",
-                offline_images_controller_dir=str(controller), offline_images_archives=archives),
-    ])
+    app = docker_archive(controller / "app.tar", "1")
+    (controller / "app.tar.json").write_text(json.dumps({
+        "file": "app.tar", "sha256": app["sha256"], "size": (controller / "app.tar").stat().st_size, "images": [TAG],
+        "image_ids": [app["id"]]}), encoding="utf-8")
+    archives = [{"file": "servercore-ltsc2022.tar"}, {"file": "app.tar"}]
+    copy = include("offline_images", offline_images_mode="import", offline_images_transfer="controller",
+                   offline_images_controller_dir=str(controller), offline_images_archives=archives)
+    run = host.run([copy])
     assert run.rc == 0, run.output
-    checks = [t for t in run.tasks if t.name.endswith("Check that the archives can travel through the controller")]
-    assert [t.failed for t in checks] == [True, False], run.output  # refused with transfer=controller only
-    assert checks[0].execs == 0 and "offline_images_transfer=none" in checks[0].msg
-    ask = [t for t in run.tasks if t.name.endswith("Ask the engine which images of the archive it already has: servercore-ltsc2022.tar")]
-    assert len(ask) == 1 and ask[0].execs == 1, run.output
-    load = [t for t in run.tasks if "Load the archive (S7, docker load)" in t.name]
-    assert load and all(t.status == "skipped" and t.execs == 0 for t in load), run.output
-    assert len(run.exchanges) == 1  # the whole role: one round trip
+    asks = [t for t in run.tasks if "Ask the engine which images of the archive it already has" in t.name]
+    assert [t.execs for t in asks] == [1, 1], run.output
+    loads = [t for t in run.tasks if "Copy the archive when the host's file differs, and load it (S7)" in t.name]
+    assert [t.status for t in loads] == ["skipped", "ok"], run.output  # servercore: the engine has its image ID
+    copied = loads[1]
+    assert copied.changed and copied.result["copied"] and copied.result["loaded"] == [TAG], run.output
+    puts = [e.raw["put_file"] for e in copied.exchanges if e.raw.get("put_file")]
+    assert [p["path"].rsplit(".wcpart-", 1)[0] for p in puts] == ["C:\\ProgramData\\app.tar"]
+    assert host.state["files"]["C:\\ProgramData\\app.tar"]["blob"] == app["sha256"]
+    assert host.image(TAG)["Id"] == app["id"]
+
+    again = host.run([copy])
+    assert again.rc == 0 and not [t.name for t in again.tasks if t.changed], again.output
+    assert not [e for e in again.exchanges if e.raw.get("put_file")]
+    assert len(again.exchanges) == 2  # one round trip per archive: the engine has both
+
+    share = host.run([include("offline_images", offline_images_mode="import",
+                              offline_images_host_dir="\\\\fileserver\\images\\",
+                              offline_images_controller_dir=str(controller), offline_images_archives=archives[:1])])
+    assert share.rc == 0, share.output
+    assert len(share.exchanges) == 1  # the whole role: one round trip
 
 
 def test_fleet_report_of_a_windows_host(make_windows_host, collections_root, tmp_path) -> None:

@@ -213,15 +213,16 @@ def test_offline_images_rejects_paths_in_file_names(run_playbook, tmp_path):
     assert "../escape.tar" in result["msg"] and "plain file name" in result["msg"]
 
 
-def test_offline_images_windows_hosts_need_a_share(run_playbook, tmp_path):
-    """transfer=controller on a Windows host is refused before anything runs (fetch/copy/stat are Python)."""
+def test_offline_images_windows_exports_need_a_share(run_playbook, tmp_path):
+    """export with transfer=controller on a Windows host is refused before anything runs (fetching the archive
+    is not implemented there); imports copy from the controller on any host."""
     run = run_playbook(
-        include("offline_images", offline_images_host_is_windows=True, offline_images_transfer="controller",
-                offline_images_archives=[{"file": "a.tar", "images": ["wct6/x:1"]}])
+        include("offline_images", offline_images_mode="export", offline_images_host_is_windows=True,
+                offline_images_transfer="controller", offline_images_archives=[{"file": "a.tar", "images": ["wct6/x:1"]}])
     )
     result = failure(run)
-    assert result["task"].endswith("Check that the archives can travel through the controller"), run
-    assert "share" in result["msg"] and "offline_images_transfer=none" in result["msg"]
+    assert result["task"].endswith("Check that exported archives can travel through the controller"), run
+    assert "share" in result["msg"] and "offline_images_transfer: none" in result["msg"]
 
 
 def test_container_image_provider_rejects_bad_state(run_playbook):
@@ -247,13 +248,17 @@ def wct6_images(docker_client, engine):
             pass
 
 
+COPY_AND_LOAD = "Copy the archive when the host's file differs, and load it (S7): wct6.tar"
+
+
 def sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_offline_images_round_trip(run_playbook, docker_client, wct6_images, tmp_path):
-    """Export -> controller (verified sha256 + manifest) -> import: copied only when the target's sha256
-    differs, loaded only when the engine lacks an image ID or tag; second runs change nothing."""
+    """Export -> controller (verified sha256 + manifest) -> import: copied (docker_image_load's src, over the
+    connection) only when the target's sha256 differs, loaded only when the engine lacks an image ID or tag;
+    second runs change nothing."""
     names = list(wct6_images)
     common = {
         "offline_images_archives": [{"file": "wct6.tar", "images": names}],
@@ -276,32 +281,33 @@ def test_offline_images_round_trip(run_playbook, docker_client, wct6_images, tmp
     target = tmp_path / "offline"
     imp = include("offline_images", offline_images_mode="import", offline_images_host_dir=str(target), **common)
     check = run_playbook(imp, check=True).assert_ok()
-    assert task(check, "Copy the archive to the host when it is missing or its sha256 differs: wct6.tar")["changed"]
+    predicted = task(check, COPY_AND_LOAD)
+    assert predicted["changed"] and predicted["result"]["copied"], check
     assert not (target / "wct6.tar").exists(), "check mode copied the archive"
     assert not [n for n in names if docker_client.images.list(name=n)], "check mode loaded images"
 
     loaded = run_playbook(imp).assert_ok()
-    assert task(loaded, "Copy the archive to the host when it is missing or its sha256 differs: wct6.tar")["changed"]
-    assert task(loaded, "Load the archive (S7, docker load): wct6.tar")["changed"]
-    assert sha256(target / "wct6.tar") == manifest["sha256"]
+    first = task(loaded, COPY_AND_LOAD)
+    assert first["changed"] and first["result"]["copied"] and first["result"]["loaded"], loaded
+    assert first["result"]["sha256"] == sha256(target / "wct6.tar") == manifest["sha256"]
     for name, image_id in wct6_images.items():
         assert docker_client.images.get(name).id == image_id
 
     again = run_playbook(imp).assert_ok()
     assert not again.changed, again
-    assert task(again, "Load the archive (S7, docker load): wct6.tar")["skipped"]  # the engine had every ID and tag
+    assert task(again, COPY_AND_LOAD)["skipped"]  # the engine had every ID and tag
 
     # one tag missing, archive already on the target with the right sha256: load without copying
     docker_client.images.remove(names[0])
     partial = run_playbook(imp).assert_ok()
-    assert task(partial, "Copy the archive to the host when it is missing or its sha256 differs: wct6.tar")["skipped"], partial
-    assert task(partial, "Load the archive (S7, docker load): wct6.tar")["changed"]
+    reload = task(partial, COPY_AND_LOAD)
+    assert reload["changed"] and not reload["result"]["copied"] and reload["result"]["loaded"], partial
 
     # a damaged archive on the target (other sha256): copied again, then loaded
     docker_client.images.remove(names[1])
     (target / "wct6.tar").write_bytes(b"not an archive")
     repaired = run_playbook(imp).assert_ok()
-    assert task(repaired, "Copy the archive to the host when it is missing or its sha256 differs: wct6.tar")["changed"]
+    assert task(repaired, COPY_AND_LOAD)["result"]["copied"], repaired
     assert sha256(target / "wct6.tar") == manifest["sha256"]
     assert docker_client.images.get(names[1]).id == wct6_images[names[1]]
 
