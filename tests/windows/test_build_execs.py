@@ -199,7 +199,7 @@ def sent_by_the_collection(name: str) -> list[tuple[str, bytes]]:
         source, target = args
         host.run(docker_cli.tag_calls(source, [target]))
     elif name == "remove":
-        host.run([Call(arguments) for arguments in docker_cli.chunked(("image", "rm"), args[0])])
+        host.run([Call(arguments) for arguments in docker_cli.chunked(("image", "rm", docker_cli.END_OF_FLAGS), args[0])])
     elif name in ("login", "docker_config"):
         registry, username, password, config_dir = EXAMPLES["login"][0]
         if name == "docker_config":
