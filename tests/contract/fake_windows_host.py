@@ -73,8 +73,8 @@ KNOWN_EXECUTABLES = {"docker": DOCKER_PATH, "tar": TAR_PATH}
 # new hash here (the error message prints it).
 EMULATED_SCRIPTS = {
     "BOOTSTRAP": "cbc92e0787371021209f76092c3af2c613b8b3512ed2d5b5bfc162ea68d15de5",
-    "run": "a6a7342b1261d6eead355a4e017f1997a0447680202a9592cd2d41401a62cd5a",
-    "docker_config": "8ae82d16645e262e00325d83e5e392e46c202af5789b1dcbe3e3d92fbdf6fb0d",
+    "run": "33cf772b3ca5616719b2003a2815ccf4bf0a06d87552aa461882e5a24ed2a58e",
+    "docker_config": "9432b81123c3dc1e657350fa05a6fcb0c49bdcdf506f4de935829a206cc48668",
 }
 
 # Emulations in other files add to these: functions called with (host, docker, record) before
@@ -356,7 +356,7 @@ def resolve_scenario(scenario: Mapping[str, Any]) -> dict[str, Any]:
     resolved.setdefault("engine", "running")
     resolved.setdefault("answers", [])
     unknown = set(resolved) - {"description", "docker", "docker_cli", "engine", "images", "answers", "tar",
-                               "powershell_stderr", "docker_client"}
+                               "powershell_stderr", "docker_client", "console_code_page"}
     if unknown:
         raise FakeHostError("unknown scenario keys: %s" % sorted(unknown))
     return resolved
@@ -615,6 +615,7 @@ class FakeDocker:
     # recorded answers --------------------------------------------------------------------
 
     def _recorded(self, argv: Sequence[str], stdin: str | None) -> Process | None:
+        other_password = False
         for answer in self.scenario.get("answers") or []:
             if "argv" in answer:
                 # docker reads "manifest inspect --verbose -- x" as it reads "manifest inspect --verbose x"
@@ -627,10 +628,17 @@ class FakeDocker:
                 matched = list(argv[: len(prefix)]) == prefix
                 if matched and "names" in answer:
                     matched = sorted(rest) == sorted(answer["names"])
-            if matched and "stdin" in answer:
-                matched = stdin == answer["stdin"]
+            if matched and "stdin" in answer and stdin != answer["stdin"]:
+                other_password = other_password or list(argv[:1]) == ["login"]
+                matched = False
             if matched:
                 return Process(int(answer.get("rc", 0)), answer.get("stdout", ""), answer.get("stderr", ""))
+        if other_password:
+            # docker login --password-stdin trims only the trailing newline of what it reads
+            # (docker/cli cli/command/registry/login.go): anything else, a BOM included, is part of
+            # the password, which the registry refuses.
+            return Process(1, "", 'Error response from daemon: Get "https://%s/v2/": unauthorized: '
+                                  "incorrect username or password\n" % argv[-1])
         return None
 
     # engine stopped ------------------------------------------------------------------------
@@ -1013,6 +1021,9 @@ class FakeWindowsHost:
             record["processes"].append(process)
             if call["exe"] != "docker":
                 raise FakeHostError("the fake host only emulates docker.exe, not %s.exe" % call["exe"])
+            if stdin is not None and input_preamble(record, scenario, known_scripts()["run"]):
+                stdin = "\ufeff" + str(stdin)
+                process["stdin_preamble"] = True
             result = docker.run(argv, None if stdin is None else str(stdin), env)
             process["rc"] = result.rc
             return {"rc": result.rc, "stdout": result.stdout, "stderr": result.stderr}
@@ -1115,6 +1126,36 @@ class FakeWindowsHost:
             "cred_helpers": cred_helpers, "auths": auths, "helpers": helpers,
             "default_store": "wincred" if "wincred" in on_path else None, "error": None,
         })
+
+
+def console_input_code_page(record: Mapping[str, Any], scenario: Mapping[str, Any]) -> int | None:
+    """The console input code page of the powershell.exe that runs the script (None: no console).
+
+    ansible-core's winrm plugin opens its WinRS shell with WINRS_CODEPAGE 65001 (fake_wsman
+    refuses any other), and its ssh plugin before 2.18 runs ``chcp.com 65001`` first; a psrp
+    runspace (wsmprovhost.exe) has no console. Otherwise Windows OpenSSH's console has the
+    system's OEM code page, 65001 with the "Use Unicode UTF-8" locale (scenario
+    ``console_code_page``)."""
+    if record.get("transport") == "psrp":
+        return None
+    if record.get("transport") == "winrm":
+        return 65001
+    if any(str(record.get("command") or "").startswith(prefix) for prefix in CHCP_PREFIXES):
+        return 65001
+    return int(scenario.get("console_code_page", 437))
+
+
+def input_preamble(record: Mapping[str, Any], scenario: Mapping[str, Any], script: str) -> bool:
+    """Whether a process the script starts with Process.Start finds a UTF-8 BOM on its stdin.
+
+    .NET Framework's Process.Start creates StandardInput as a StreamWriter with
+    Console.InputEncoding and sets AutoFlush, which writes that encoding's preamble at once (for
+    code page 65001, the UTF-8 BOM) before anything the script writes (WINDOWS-FACTS, "BOM in a
+    redirected stdin": microsoft/MSBuildCache PR 96, dotnet/msbuild issue 15038, ansible/ansible
+    PR 22934). A script that first sets a preamble-free [Console]::InputEncoding avoids it."""
+    start = script.find("function Start-Call")
+    body = script[start:script.find("[System.Diagnostics.Process]::Start(", start)]
+    return console_input_code_page(record, scenario) == 65001 and "[Console]::InputEncoding = $Utf8" not in body
 
 
 class _ScriptException(Exception):

@@ -103,3 +103,17 @@ def test_every_exec_is_a_constant_script_on_a_short_command_line(login_play: Pla
         assert exchange.script_name in ("docker_config", "run")
         if exchange.command is not None:
             assert exchange.command_length < 8191
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_no_bom_reaches_the_password_whatever_the_console_code_page(make_windows_host, transport) -> None:
+    """.NET Framework writes Console.InputEncoding's preamble into a redirected stdin: with code page
+    65001 (WinRS shells, chcp 65001, the "Use Unicode UTF-8" locale) docker login would read a BOM
+    before the password and the registry would refuse it."""
+    host = make_windows_host(transport, "registry", console_code_page=65001)
+    run = host.run([{"name": "login", MODULE: login("registry2.contoso.test", config_path=OWN)}],
+                   extra_vars={"registry_password": PASSWORD})
+    task = run.named("login")
+    assert task.status == "ok" and task.changed, task.msg
+    [process] = [p for e in task.exchanges for p in e.processes if p["argv"][:1] == ["login"]]
+    assert process["stdin"] == PASSWORD and "stdin_preamble" not in process

@@ -75,6 +75,11 @@ function Start-Call {
             $info.EnvironmentVariables[$property.Name] = [string]$property.Value
         }
     }
+    # .NET Framework creates StandardInput with Console.InputEncoding and AutoFlush on, which
+    # writes that encoding's preamble at once: a UTF-8 BOM before docker login's password whenever
+    # the console code page is 65001 (the WinRS shells Ansible opens, chcp 65001 over ssh, the
+    # "Use Unicode UTF-8" locale). A preamble-free encoding first, as ansible-core's wrapper does.
+    try { [Console]::InputEncoding = $Utf8 } catch { $null = $_ }
     $process = [System.Diagnostics.Process]::Start($info)
     $stdout = $process.StandardOutput.ReadToEndAsync()
     $stderr = $process.StandardError.ReadToEndAsync()
