@@ -32,7 +32,10 @@ _ENGINE_UNREACHABLE = re.compile(
     r"|pipe/docker_engine|Is the docker daemon running",
     re.IGNORECASE,
 )
-_PERMISSION_DENIED = re.compile(r"permission denied while trying to connect to the docker (daemon|API)", re.IGNORECASE)
+# Docker's own wording, and the Windows error under older clients' "error during connect": a user who
+# is not an elevated administrator may not open the engine's pipe (docker/for-win issue 1732).
+_PERMISSION_DENIED = re.compile(r"permission denied while trying to connect to the docker (daemon|API)"
+                                r"|open //\./pipe/[^\s:]+: Access is denied", re.IGNORECASE)
 _NOT_ELEVATED = re.compile(r"must be run with elevated privileges", re.IGNORECASE)
 _NO_SUCH_IMAGE = re.compile(r"No such (image|object)", re.IGNORECASE)
 

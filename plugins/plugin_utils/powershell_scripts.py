@@ -604,9 +604,15 @@ try {
         })
         Set-Claim $claim
         $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($request.runner_bootstrap))
-        $created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{
-            CommandLine = "`"$PSHOME\powershell.exe`" -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand $encoded"
-            CurrentDirectory = $dir
+        try {
+            $created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{
+                CommandLine = "`"$PSHOME\powershell.exe`" -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand $encoded"
+                CurrentDirectory = $dir
+            }
+        } catch {
+            # WMI itself failed (the service stopped, access denied): no runner will ever come.
+            Remove-Job -Root $root -Id $id
+            throw
         }
         if ($created.ReturnValue -ne 0) {
             Remove-Job -Root $root -Id $id

@@ -101,7 +101,7 @@ from fake_windows_host import (
 # SHA-256 of the script texts this emulation follows (see EMULATED_SCRIPTS); JOB_RUNNER is not
 # run by the fake host, but job_start must carry exactly it.
 SCRIPT_SHA256 = {
-    "job_start": "69e8c4c64d86ab90d71431b5b4dc1273df406ea5a8a72556bdaeb602c22dac82",
+    "job_start": "db53641ecced629c554eb19ce3fa9e04249e615dca76d0d67c94d448dee876e1",
     "job_status": "5e54d67203aa047513f422a294c119860d6312f583be8cd5646fbae7d3693886",
     "job_cleanup": "a8ff41a08a73d82c240120adb9e7f8810e95588979f54d6c2f9cb2a9aaeeaec6",
     "job_runner": "494009b4aed4f8856da056debf5b24fdf5f83359cf011adf7b6af13daab7b15f",
@@ -741,6 +741,11 @@ def script_job_start(self: FakeWindowsHost, lines: list[str], record: dict[str, 
                                               "calls": calls, "created": now, "locks": locks,
                                               "rename": request.get("rename")})
             jobs.write(path, claim, "")
+            if config(scenario).get("wmi") == "fails":
+                # Invoke-CimMethod throws when WMI itself fails (a CimException, e.g. "Access denied":
+                # learn.microsoft.com, Invoke-CimMethod); the script removes the half-made job first.
+                jobs.remove_job(job)
+                raise Thrown("Access denied ")
             jobs.start_runner(job)
             return _answer({"state": "started", "discarded": discarded, "error": None})
         raise Thrown("%s: the job directory keeps changing" % path)

@@ -169,6 +169,17 @@ def test_the_finished_job_of_an_earlier_run_is_not_reported_but_run_again(
     assert job not in host.state["job_host"]["entries"]
 
 
+@pytest.mark.parametrize("transport", ["winrm", "psrp"])
+def test_a_failing_wmi_call_leaves_no_half_made_job(transport: str, make_windows_host: Callable[..., ContractHost]) -> None:
+    """When Invoke-CimMethod itself throws, the job directory it was for is removed at once: the
+    next run does not find a job that will never start and wait its whole start grace."""
+    host = make_windows_host(transport, **scenario(wmi="fails"))
+    task = host.run([{"name": "pull", PULL: {"name": [LTSC2019]}, "ignore_errors": True}]).task
+    assert task.failed and "Access denied" in task.msg, task.msg
+    assert job_execs(task.exchanges) == ["job_start"]
+    assert host.state["job_host"]["entries"] == {}
+
+
 # --- two runs at once -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("transport", ["winrm", "ssh-powershell"])

@@ -277,6 +277,11 @@ WINDOWS_DENIED = (
     "permission denied while trying to connect to the Docker daemon socket at npipe:////./pipe/docker_engine: "
     'Get "http://%2F%2F.%2Fpipe%2Fdocker_engine/v1.47/images/json": open //./pipe/docker_engine: Access is denied.'
 )
+# docker.exe before 28, as a user who is not an elevated administrator (docker/for-win issue 1732)
+WINDOWS_DENIED_OLD = (
+    "error during connect: This error may indicate that the docker daemon is not running.: "
+    'Get "http://%2F%2F.%2Fpipe%2Fdocker_engine/v1.24/images/json": open //./pipe/docker_engine: Access is denied.'
+)
 LINUX_DENIED_29 = "permission denied while trying to connect to the docker API at unix:///var/run/docker.sock"
 WINDOWS_DENIED_29 = "permission denied while trying to connect to the docker API at npipe:////./pipe/docker_engine"
 DEFAULT_SOCKET = "unix:///var/run/docker.sock (docker's default endpoint)"
@@ -318,8 +323,9 @@ def test_read_inspect_reports_an_unreachable_engine(host, stderr, where, cause):
 @pytest.mark.parametrize(
     ("host", "stderr", "where"),
     [(LINUX, LINUX_DENIED, DEFAULT_SOCKET), (WINDOWS, WINDOWS_DENIED, DEFAULT_PIPE),
-     (LINUX, LINUX_DENIED_29, DEFAULT_SOCKET), (WINDOWS, WINDOWS_DENIED_29, DEFAULT_PIPE)],
-    ids=["linux", "windows", "linux-docker29", "windows-docker29"],
+     (LINUX, LINUX_DENIED_29, DEFAULT_SOCKET), (WINDOWS, WINDOWS_DENIED_29, DEFAULT_PIPE),
+     (WINDOWS, WINDOWS_DENIED_OLD, DEFAULT_PIPE)],
+    ids=["linux", "windows", "linux-docker29", "windows-docker29", "windows-access-denied"],
 )
 def test_read_inspect_reports_permission_denied(host, stderr, where):
     results = [result(["image", "inspect", "--", "busybox"], rc=1, stdout="[]\n", stderr=stderr + "\n")]
