@@ -191,7 +191,7 @@ def main() -> None:
         ratio_local = "%9.3f" % (figure["mb_s"] / figures["local"]["mb_s"]) if "local" in figures else "%9s" % "-"
         ratio_ssh = "%9.3f" % (figure["mb_s"] / figures["ssh"]["mb_s"]) if "ssh" in figures else "%9s" % "-"
         print("%-6s %10.2f %9.1f %10.2f %s %s" % (transport, figure["put_seconds"], figure["mb_s"],
-                                                 figure["task_seconds"], ratio_local, ratio_ssh))
+                                                  figure["task_seconds"], ratio_local, ratio_ssh))
     print("winrm and psrp ran against the contract tests' fake endpoint (Python, loopback): the client side is "
           "real, the server is not a Windows host.")
 

@@ -126,6 +126,22 @@ transfer:
   returned: when O(src) was copied
   type: dict
   sample: {chunks: 57, chunks_sent: 57, chunks_kept: 0, bytes_sent: 3778019840, seconds: 412.5}
+  contains:
+    chunks:
+      description: The number of chunks of O(src).
+      type: int
+    chunks_sent:
+      description: How many chunks were sent.
+      type: int
+    chunks_kept:
+      description: How many chunks an interrupted earlier copy had already left on the host.
+      type: int
+    bytes_sent:
+      description: The bytes sent.
+      type: int
+    seconds:
+      description: How long the copy took.
+      type: float
 job:
   description: The detached job that loaded the archive, when one ran.
   returned: when images were loaded

@@ -426,9 +426,11 @@ try {
             [IO.File]::Delete($from)
         }
     }
-    Write-Atomically -Path (Join-Path $dir 'results.json') -Value ([ordered]@{ results = $results; error = $null; finished = (Get-UnixTime); renamed = $renamed })
+    $finished = [ordered]@{ results = $results; error = $null; finished = (Get-UnixTime); renamed = $renamed }
+    Write-Atomically -Path (Join-Path $dir 'results.json') -Value $finished
 } catch {
-    Write-Atomically -Path (Join-Path $dir 'results.json') -Value ([ordered]@{ results = @(); error = @{ kind = 'exception'; message = $_.Exception.Message }; finished = (Get-UnixTime) })
+    $failure = [ordered]@{ kind = 'exception'; message = $_.Exception.Message }
+    Write-Atomically -Path (Join-Path $dir 'results.json') -Value ([ordered]@{ results = @(); error = $failure; finished = (Get-UnixTime) })
 }
 """
 

@@ -104,7 +104,7 @@ SCRIPT_SHA256 = {
     "job_start": "db53641ecced629c554eb19ce3fa9e04249e615dca76d0d67c94d448dee876e1",
     "job_status": "5e54d67203aa047513f422a294c119860d6312f583be8cd5646fbae7d3693886",
     "job_cleanup": "a8ff41a08a73d82c240120adb9e7f8810e95588979f54d6c2f9cb2a9aaeeaec6",
-    "job_runner": "494009b4aed4f8856da056debf5b24fdf5f83359cf011adf7b6af13daab7b15f",
+    "job_runner": "19ccdfeb7d1135683f7f5c9a213bf2f7767b6bfe6b2ee13c031b440aabb963f8",
 }
 SCENARIO_KEY = "jobs"
 RELEASE_FILE = "release-jobs"

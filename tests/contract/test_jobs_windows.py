@@ -59,8 +59,8 @@ ALL_JOB_TASKS = [
     {"name": "pull", PULL: {"name": [LTSC2025]}, "ignore_errors": True},
     {"name": "export", EXPORT: {"names": [SERVERCORE], "path": ARCHIVE}, "ignore_errors": True},
     {"name": "load", LOAD: {"path": OLD_ARCHIVE}, "ignore_errors": True},
-    {"name": "base image", BASE_IMAGE: {"name": "WindowsServerCore", "version": "ltsc2019", "isolation": "hyperv",
-                 "tag_latest": False},
+    {"name": "base image",
+     BASE_IMAGE: {"name": "WindowsServerCore", "version": "ltsc2019", "isolation": "hyperv", "tag_latest": False},
      "ignore_errors": True},
 ]
 
