@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from registry_support import jobs_root, runner_pid
+from registry_support import job_directories, jobs_root, runner_pid
 from lifecycle_support import (
     BASE_IMAGE,
     exec_count,
@@ -215,15 +215,12 @@ def test_export_survives_execs_dropped_mid_job(run_playbook, docker_client, larg
 
 def find_job(partial_prefix: str, deadline: float) -> Path:
     while time.monotonic() < deadline:
-        if jobs_root().is_dir():
-            for directory in jobs_root().iterdir():
-                request = directory / "request.json"
-                try:
-                    if partial_prefix in request.read_text(encoding="utf-8") and (directory / "runner.pid").is_file() \
-                            and (directory / "runner.pid").read_text(encoding="utf-8").strip():
-                        return directory
-                except OSError:
-                    continue
+        for directory in job_directories(partial_prefix):
+            try:
+                if (directory / "runner.pid").read_text(encoding="utf-8").strip():
+                    return directory
+            except OSError:
+                continue  # the runner has not written its PID yet
         time.sleep(0.05)
     raise AssertionError("the export job did not start")
 
