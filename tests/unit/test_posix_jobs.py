@@ -379,12 +379,16 @@ def test_a_job_directory_open_to_others_is_refused(machine):
     assert machine.runs() == []
 
 
-def test_a_directory_without_a_request_is_another_start_then_stale(machine, monkeypatch):
+def test_a_directory_without_a_request_is_another_start_then_stale(machine):
     job = HostJob(machine.host(), "pulling", [machine.call("image", "pull", "a")])
     machine.root.parent.mkdir(mode=0o700)
     machine.root.mkdir(mode=0o700)
-    (machine.root / job.job_id).mkdir(mode=0o700)
-    monkeypatch.setattr(jobs, "START_GRACE", 0.5)  # busy for half a second, then stale
+    half_made = machine.root / job.job_id
+    half_made.mkdir(mode=0o700)
+    # Another start made it just under START_GRACE ago: busy for about a second more, then
+    # stale. The grace itself stays at its value, so the new runner has all of it to start.
+    made = time.time() - jobs.START_GRACE + 1.0
+    os.utime(half_made, (made, made))
     [result] = job.run(timeout=60, poll_interval=0.2)
     assert result.rc == 0 and job.discarded == "incomplete"
     assert machine.runs() == ["image pull a"]
