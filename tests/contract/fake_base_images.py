@@ -74,7 +74,7 @@ BODY_HASHES = {
 }
 SCENARIO_KEY = "base_images"
 DEFAULT_HOST = "ws2022"
-ENGINE_DOWN_VERSION = fwh.ENGINE_DOWN % ("Get", "/_ping")
+ENGINE_DOWN_VERSION = fwh.ENGINE_DOWN % ("Get", fwh.CLI_API_PREFIX + "/version")
 # The template the OS image path gives `docker images` (Docker 1.12 has no {{json .}} there).
 LEGACY_ROW_FORMAT = '{"ID":"{{.ID}}","Repository":"{{.Repository}}","Tag":"{{.Tag}}"}'
 
@@ -267,7 +267,7 @@ def docker_extension(docker: FakeDocker, argv: Sequence[str]) -> Process | None:
         if "docker_info_stderr" in data:
             return Process(125, "", data["docker_info_stderr"])
         if stopped:
-            return Process(1, "", fwh.ENGINE_DOWN % ("Get", "/info") + "\n")
+            return Process(1, "", fwh.ENGINE_DOWN % ("Get", fwh.CLI_API_PREFIX + "/info") + "\n")
         info = copy.deepcopy(data["docker_info"])
         info["Images"] = len(docker.images)
         return Process(0, json.dumps(info, separators=(",", ":")) + "\n")

@@ -381,11 +381,17 @@ def append_jsonl(path: Path, record: Mapping[str, Any]) -> None:
 # --------------------------------------------------------------------------------------------
 # docker.exe talking to a Windows engine
 
+# docker.exe 24 to 28 on an elevated session whose engine pipe does not exist (docker/cli wraps the
+# pipe error of moby's client; recorded/windows_outputs.yml holds the public captures this is
+# checked against). The URL is that of the failed request: the CLI's own API version (1.47 for
+# Docker 27; since Docker 25 a failed negotiation no longer falls back to 1.24), no version for
+# ``/_ping``.
 ENGINE_DOWN = (
     'error during connect: this error may indicate that the docker daemon is not running: %s '
-    '"http://%%2F%%2F.%%2Fpipe%%2Fdocker_engine/v1.24%s": open //./pipe/docker_engine: '
+    '"http://%%2F%%2F.%%2Fpipe%%2Fdocker_engine%s": open //./pipe/docker_engine: '
     "The system cannot find the file specified."
 )
+CLI_API_PREFIX = "/v1.47"  # docker.exe 27's default API version
 # Docker CLI 29 names the endpoint instead of the request.
 ENGINE_DOWN_29 = (
     "failed to connect to the docker API at npipe:////./pipe/docker_engine; check if the path is "
@@ -647,7 +653,7 @@ class FakeDocker:
         def text(method: str, path: str) -> str:
             if str(self.scenario.get("docker_cli", "27")) == "29":
                 return ENGINE_DOWN_29
-            return ENGINE_DOWN % (method, path)
+            return ENGINE_DOWN % (method, CLI_API_PREFIX + path)
 
         command = args.command if args is not None else tuple(argv[:2])
         positionals = args.positionals if args is not None else tuple(argv[2:])
