@@ -87,7 +87,7 @@ class DockerActionBase(ActionBase):
         validator = ArgumentSpecValidator(dict(self.ARGUMENT_SPEC), mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
                                           required_if=self.REQUIRED_IF)
         validation = validator.validate(self._task.args.copy())
-        if not validation.errors:
+        if not validation.errors.errors:  # (the errors object itself is always true)
             args = self._task.args.copy()
             args.update(validation.validated_parameters)
             return args

@@ -77,6 +77,14 @@ def test_missing_required_lists_every_option_and_suggests_the_typo():
     )
 
 
+def test_valid_arguments_pass_with_defaults():
+    plugin = importlib.import_module("%s.plugins.action.docker_image_tag" % PACKAGE).ActionModule
+    action = plugin.__new__(plugin)
+    action._task = SimpleNamespace(args={"name": "busybox", "repository": ["x"]}, action="docker_image_tag")
+    args = action.validated_arguments()
+    assert args["name"] == "busybox" and args["repository"] == ["x"] and "tag" in args
+
+
 def test_suggestions_match_aliases_and_leave_far_names():
     spec = {"registry_url": {"type": "str", "aliases": ["registry", "url"]}, "username": {"type": "str"}}
     assert option_suggestions(spec, {"regsitry": 1, "usrname": 1, "colour": 1, "url": 1}) == {
