@@ -89,6 +89,7 @@ def test_antsibull_docs_lint(built):
     _tarball, installed = built
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env["ANSIBLE_COLLECTIONS_PATH"] = str(installed.parents[2])
+    env["PATH"] = "%s:%s" % (GATES_BIN, env.get("PATH", ""))  # it runs ansible-doc and ansible-galaxy
     proc = run([str(GATES_BIN / "antsibull-docs"), "lint-collection-docs", "--plugin-docs", str(installed)], env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -127,3 +128,13 @@ def test_ansible_builder_create_from_a_fresh_clone(tmp_path):
     tarball = context / "_build" / "collections" / "wincontainers-images.tar.gz"
     assert tarball.is_file(), sorted(str(p.relative_to(context)) for p in context.rglob("*"))
     assert "ansible-galaxy collection install" in (context / "Dockerfile").read_text(encoding="utf-8")
+
+
+def test_make_engine_status_on_a_stopped_engine(tmp_path):
+    """A newcomer's `make engine-status` with no engine: a clear "stopped" and exit 0, no make "Error"."""
+    env = dict(os.environ, WC_ENGINE_DIR=str(tmp_path / "no-engine"))
+    proc = run(["make", "--no-print-directory", "-C", str(REPO_ROOT), "engine-status"], env=env, timeout=120)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert "not started" in output and "stopped" in output, output
+    assert "Error" not in output, output
