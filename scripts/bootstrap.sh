@@ -9,7 +9,8 @@
 #   2. A Python >= 3.12 (ansible-core 2.21 needs it): $WC_PYTHON, then
 #      /root/.pyenv/versions/3.12*/bin/python, then python3.12 / python3.13 / python3 on PATH.
 #   3. .venv in the repository root, with requirements-dev.txt installed, and .venv-oldest with
-#      requirements-oldest.txt (the oldest ansible-core that meta/runtime.yml claims); each is
+#      requirements-oldest.txt (the oldest ansible-core that meta/runtime.yml claims), and .venv-gates with
+#      requirements-gates.txt (galaxy-importer, antsibull-docs: tests/publish); each is
 #      skipped when its .requirements.sha256 records the same requirements hash and Python.
 #
 # Environment: WC_SKIP_APT=1 skips step 1 (e.g. when not root); WC_PYTHON=/path/python
@@ -130,5 +131,6 @@ setup_venv() {  # setup_venv VENV REQUIREMENTS: create VENV, install REQUIREMENT
 install_apt_packages
 setup_venv "$VENV" "${REPO_ROOT}/requirements-dev.txt"
 setup_venv "$OLDEST_VENV" "${REPO_ROOT}/requirements-oldest.txt"
+setup_venv "${REPO_ROOT}/.venv-gates" "${REPO_ROOT}/requirements-gates.txt"
 log "ok ($("${VENV}/bin/python" -V 2>&1), $("${VENV}/bin/ansible" --version 2>/dev/null | head -n1);" \
     "$(basename "$OLDEST_VENV"): $("${OLDEST_VENV}/bin/ansible" --version 2>/dev/null | head -n1))"

@@ -31,19 +31,26 @@ while (($#)); do
     shift
 done
 
-BIN="${REPO_ROOT}/.venv/bin"
+# The repository's .venv (scripts/bootstrap.sh) when there is one, else the ansible-galaxy and ansible-builder on
+# PATH: a clean clone with `pip install ansible-core ansible-builder` is enough.
+tool() {
+    if [[ -x "${REPO_ROOT}/.venv/bin/$1" ]]; then echo "${REPO_ROOT}/.venv/bin/$1"; return; fi
+    command -v "$1" || { echo "build-ee: ERROR: $1 not found (scripts/bootstrap.sh, or pip install $2)" >&2; exit 1; }
+}
+GALAXY="$(tool ansible-galaxy ansible-core)"
+BUILDER="$(tool ansible-builder ansible-builder)"
 mkdir -p "$OUT"
 rm -f "${OUT}"/wincontainers-images-*.tar.gz
-"${BIN}/ansible-galaxy" collection build --force --output-path "$OUT" "$REPO_ROOT" >/dev/null
+"$GALAXY" collection build --force --output-path "$OUT" "$REPO_ROOT" >/dev/null
 mv -f "${OUT}/wincontainers-images-${VERSION}.tar.gz" "${OUT}/wincontainers-images.tar.gz"
 echo "build-ee: collection tarball ${OUT}/wincontainers-images.tar.gz" >&2
 
 args=(-f "${REPO_ROOT}/meta/execution-environment.yml" --context "$CONTEXT")
 if [[ "$MODE" == create ]]; then
-    "${BIN}/ansible-builder" create "${args[@]}"
+    "$BUILDER" create "${args[@]}"
     echo "build-ee: build context in ${CONTEXT}" >&2
 else
     [[ -n "$RUNTIME" ]] && args+=(--container-runtime "$RUNTIME")
-    "${BIN}/ansible-builder" build "${args[@]}" --tag "$TAG"
+    "$BUILDER" build "${args[@]}" --tag "$TAG"
     echo "build-ee: image ${TAG}" >&2
 fi

@@ -5,7 +5,7 @@
 #
 #   1. scripts/bootstrap.sh: system packages (Docker engine, registry, ...) and the .venv (ansible-core, ...)
 #   2. scripts/engine.sh start: a private Docker engine and two local registries (loopback only)
-#   3. builds the collection tarball and installs it into a temporary collections path
+#   3. builds the collection tarball and installs it into $WC_DEMO_DIR/collection, which stays for you to use
 #   4. builds the demo images offline (docker import of a busybox root filesystem):
 #        a stand-in "base OS image"  wcdemo/windows/servercore:ltsc2022  -> saved to an offline archive (S7)
 #        two application images      pushed to the anonymous registry and to the TLS + password registry
@@ -57,9 +57,9 @@ chmod 700 "$DOCKER_CONFIG"
 
 # --- 3. collection --------------------------------------------------------------------------------
 
-step "3/7 Build the collection tarball and install it into a temporary collections path"
-COLLECTIONS="$(mktemp -d "${TMPDIR:-/tmp}/wincontainers-demo-collections.XXXXXX")"
-trap 'rm -rf "$COLLECTIONS" "${DEMO_DIR}/site-vars.json"' EXIT
+step "3/7 Build the collection tarball and install it into ${DEMO_DIR}/collection (kept after the demo)"
+COLLECTIONS="${DEMO_DIR}/collection"
+trap 'rm -f "${DEMO_DIR}/site-vars.json"' EXIT
 eval "$(bash "${REPO_ROOT}/scripts/build-collection.sh" "$COLLECTIONS")"
 export ANSIBLE_COLLECTIONS_PATH="$WC_COLLECTIONS_PATH"
 log "collection installed in ${ANSIBLE_COLLECTIONS_PATH}"
@@ -214,4 +214,10 @@ Demo finished.
   Fleet report (HTML): ${DEMO_DIR}/report/fleet-report.html
   Fleet report (CSV):  ${DEMO_DIR}/report/fleet-report.csv
   Logs:                ${DEMO_DIR}/logs/
+
+Try the modules yourself (Ansible lives in .venv; the engine keeps running; "make engine-stop" stops it):
+  source .venv/bin/activate                       # ansible, ansible-playbook, ansible-galaxy
+  source ${WC_ENGINE_DIR:-/tmp/wincontainers-engine}/env   # DOCKER_HOST of the demo's engine, the registries
+  export ANSIBLE_COLLECTIONS_PATH=${COLLECTIONS}/collections   # the collection the demo installed
+  ansible localhost -c local -m wincontainers.images.docker_image_info -a 'name=${BASE_REPO}:${BASE_TAG}'
 EOF

@@ -4,6 +4,7 @@
 # Generate the module reference docs/modules/*.md from the modules' own documentation, offline:
 # `ansible-doc --json -t module wincontainers.images.<name>` for every module in plugins/modules/, converted
 # to Markdown (options with suboptions, attributes, notes, examples, return values), plus docs/modules/README.md.
+# Ansible markup (C(), O(), M(), ...) is rendered by antsibull-docs-parser, the library antsibull-docs uses.
 #
 #   scripts/gen-module-docs.sh            (re)write docs/modules/
 #   scripts/gen-module-docs.sh --check    exit 1 when docs/modules/ differs from what would be generated
@@ -41,34 +42,36 @@ mkdir -p "${TMP}/out"
 "${BIN}/python" - "${TMP}/docs.json" "${TMP}/out" <<'PY'
 """Render ansible-doc's JSON as Markdown pages."""
 import json
-import re
 import sys
 from pathlib import Path
+
+from antsibull_docs_parser import dom
+from antsibull_docs_parser.format import LinkProvider
+from antsibull_docs_parser.md import to_md
+from antsibull_docs_parser.parser import Context, parse
 
 docs = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
 out = Path(sys.argv[2])
 PREFIX = "wincontainers.images."
 
 
+class Links(LinkProvider):
+    """Links to this collection's pages in docs/modules/; other plugins are left as names."""
+
+    def plugin_link(self, plugin):
+        if plugin.type == "module" and plugin.fqcn.startswith(PREFIX):
+            return plugin.fqcn[len(PREFIX):] + ".md"
+        return None
+
+
+CURRENT = {"module": None}  # the module whose page is being written: O(...) and RV(...) without a plugin name are its own
+
+
 def markup(text):
-    """Ansible documentation markup -> Markdown."""
-    text = str(text)
-    text = re.sub(r"L\(([^)]+?),\s*([^)]+)\)", r"[\1](\2)", text)
-    text = re.sub(r"U\(([^)]+)\)", r"<\1>", text)
-
-    def module(m):
-        name = m.group(1)
-        if name.startswith(PREFIX):
-            short = name[len(PREFIX):]
-            return f"[{short}]({short}.md)"
-        return f"`{name}`"
-
-    text = re.sub(r"M\(([^)]+)\)", module, text)
-    text = re.sub(r"I\(([^)]+)\)", r"*\1*", text)
-    text = re.sub(r"B\(([^)]+)\)", r"**\1**", text)
-    text = re.sub(r"(?:C|V|O|RV|E|P)\(((?:[^()]|\([^()]*\))+)\)", lambda m: "`" + m.group(1).replace("`", "'") + "`", text)
-    text = text.replace("HORIZONTALLINE", "\n---\n")
-    return text
+    """Ansible documentation markup -> Markdown, by antsibull-docs-parser."""
+    plugin = CURRENT["module"]
+    context = Context(current_plugin=dom.PluginIdentifier(fqcn=plugin, type="module") if plugin else None)
+    return to_md(parse(str(text), context, errors="exception"), link_provider=Links(), par_sep=" ")
 
 
 def paragraphs(value):
@@ -133,6 +136,7 @@ def return_rows(values, depth=0):
 index = []
 for full_name in sorted(docs):
     entry = docs[full_name]
+    CURRENT["module"] = full_name
     doc = entry.get("doc") or {}
     short = full_name[len(PREFIX):] if full_name.startswith(PREFIX) else full_name
     lines = [f"# {short}", "", f"**{full_name}** — {markup(doc.get('short_description', ''))}", ""]

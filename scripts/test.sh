@@ -14,6 +14,8 @@
 #                                    directory; exported as WC_COLLECTIONS_PATH
 #   5. scripts/sanity.sh             ansible-test sanity on the installed collection
 #      ansible-lint                  production profile, against the installed collection
+#      pytest tests/publish          the publishing gates, with .venv-gates (galaxy-importer, antsibull-docs,
+#                                    ansible-builder create from a fresh clone)
 #   6. pytest tests/unit, tests/windows, tests/contract, tests/integration; then tests/unit,
 #      tests/contract and the docker_image_info/_tag integration tests again on the oldest
 #      ansible-core that meta/runtime.yml claims (.venv-oldest; its contract tests in the
@@ -33,7 +35,7 @@
 #
 # Environment:
 #   WC_TEST_ONLY="unit integration"   run only these test phases (unit windows contract
-#                                     integration oldest sanity lint molecule)
+#                                     integration oldest sanity lint publish molecule)
 #   WC_LARGE_IMAGE=1                  also build wctest/large:1.0 (~300 MB, interrupted pulls)
 #   WC_KEEP_ENGINE=1                  leave the engine (and sshd) running at exit even if started here
 #   WC_KEEP_TMP=1                     keep the temporary collection directory
@@ -241,6 +243,12 @@ if wanted sanity; then
 fi
 if wanted lint; then
     static_step "ansible-lint (production)" run_lint
+fi
+# Publishing gates (.venv-gates): galaxy-importer on the built tarball, build_ignore, antsibull-docs lint, the
+# module reference, ansible-builder create from a fresh clone. No engine needed (about 2 minutes).
+if wanted publish; then
+    static_step "pytest tests/publish (galaxy-importer, antsibull-docs, ansible-builder)" \
+        pytest_suite publish "${REPO_ROOT}/.venv-gates/bin" tests/publish
 fi
 
 # --- 6. pytest suites ---------------------------------------------------------------------------

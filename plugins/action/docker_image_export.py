@@ -45,12 +45,10 @@ class ActionModule(DockerActionBase):
                           [("path", path, False)] + [("names", text, False) for text in texts])
 
         read_archive = not args["force"]
-        info = lifecycle.file_info(
-            host,
-            files=[(path, read_archive), (directory, False)],
-            calls=[(call, None) for call in docker_cli.inspect_calls(texts)]
-            + ([(lifecycle.manifest_call(path), 0)] if read_archive else []),
-        )
+        calls = [(call, None) for call in docker_cli.inspect_calls(texts)]
+        if read_archive:
+            calls.append((lifecycle.manifest_call(path), 0))
+        info = lifecycle.file_info(host, files=[(path, read_archive), (directory, False)], calls=calls)
         archive, folder = info.files
         inspect_results = info.results[:-1] if read_archive else info.results
         images = docker_cli.read_inspect(host, inspect_results)
@@ -74,8 +72,8 @@ class ActionModule(DockerActionBase):
         if archive.exists and read_archive:
             tar = info.results[-1]
             if lifecycle.tar_missing(tar):
-                raise TaskFailed(lifecycle.tar_missing_message(host, "comparing the existing archive %s" % path)
-                                 + "; or set force: true to overwrite it")
+                raise TaskFailed("%s; or set force: true to overwrite it"
+                                 % lifecycle.tar_missing_message(host, "comparing the existing archive %s" % path))
             entries = None
             if tar.ok:
                 try:

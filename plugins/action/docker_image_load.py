@@ -132,8 +132,8 @@ class ActionModule(DockerActionBase):
             "changed": changed,
             "path": path,
             "images": [{"id": entry["id"], "tags": entry["tags"]} for entry in entries],
-            "image_names": [tag for entry in entries for tag in entry["tags"]]
-            + [entry["id"] for entry in entries if not entry["tags"]],
+            "image_names": [tag for entry in entries for tag in entry["tags"]] + [
+                entry["id"] for entry in entries if not entry["tags"]],
             "loaded": loaded,
         }
         if job is not None:

@@ -80,8 +80,9 @@ class ActionModule(DockerActionBase):
         if not to_pull:
             return self._result(references, before, before, [], {})
 
-        calls = [Call(("image", "pull") + (("--platform", platform) if platform else ())
-                      + (docker_cli.END_OF_FLAGS, str(reference)), environment=environment) for reference in to_pull]
+        flags = ("--platform", platform) if platform else ()
+        calls = [Call(("image", "pull", *flags, docker_cli.END_OF_FLAGS, str(reference)), environment=environment)
+                 for reference in to_pull]
         job = HostJob(host, "pulling %s" % ", ".join(str(r) for r in to_pull), calls,
                       parallel=args["parallel"], retries=args["retries"])
         reporter = transfers.ProgressReporter(

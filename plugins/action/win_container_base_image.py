@@ -42,8 +42,12 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.reference imp
 )
 from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_builds import HYPERV, PROCESS
 
-REGISTRY, PROVIDER, ARCHIVE = "registry", "provider", "archive"
-PRESENT, LATEST, ABSENT = "present", "latest", "absent"
+REGISTRY = "registry"
+PROVIDER = "provider"
+ARCHIVE = "archive"
+PRESENT = "present"
+LATEST = "latest"
+ABSENT = "absent"
 RESTART_TIMEOUT = 120
 # A JSON row per image from a template of fields: ``{{json .}}`` of ``docker images`` needs Docker
 # 1.13, and the OS image path serves hosts with Docker 1.12. IDs, names and tags hold no quotes.
@@ -593,9 +597,9 @@ class OsImageTask:
             raise TaskFailed("%s: the ContainerImage provider could not list the %s images: %s (the provider and its "
                              "download service are retired: use source: registry, or source: archive with a saved "
                              "image)" % (host.name, self.provider_name, find.get("message")))
-        offered = sorted({str(item.get("version")) for item in find.get("images") or []
-                          if str(item.get("name") or "").lower() == self.provider_name.lower()
-                          and base_images.version_build(str(item.get("version"))) is not None}, key=base_images.version_key,
+        versions = {str(item.get("version")) for item in find.get("images") or []
+                    if str(item.get("name") or "").lower() == self.provider_name.lower()}
+        offered = sorted((v for v in versions if base_images.version_build(v) is not None), key=base_images.version_key,
                          reverse=True)
         usable = [v for v in offered if self.runs(facts, v)]
         if request.state == LATEST and runs:

@@ -27,8 +27,8 @@ _VERSION = re.compile(r"^\d+(?:\.\d+){1,3}$")
 
 
 def matching(providers: list[dict[str, Any]], name: str, version: str | None) -> list[dict[str, Any]]:
-    return [p for p in providers if str(p.get("name") or "").lower() == name.lower()
-            and (version is None or str(p.get("version")) == version)]
+    return [p for p in providers if str(p.get("name") or "").lower() == name.lower() and (
+        version is None or str(p.get("version")) == version)]
 
 
 class ActionModule(DockerActionBase):

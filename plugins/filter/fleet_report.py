@@ -2,10 +2,65 @@
 """Filter wincontainers.images.fleet_report: turn the info modules' results of many hosts into report rows.
 
 Used by playbooks/image_report.yml. Pure data shaping on the controller: no host is contacted here.
-The documentation is in fleet_report.yml beside this file.
+The filter fleet_report_csv (fleet_report_csv.py) writes the rows of its result as CSV.
 """
 
 from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: fleet_report
+author:
+  - wincontainers.images developers
+version_added: 0.1.0
+short_description: Turn win_container_host_info and docker_image_info results of many hosts into a fleet report
+description:
+  - Builds the data of the fleet report that the playbook C(wincontainers.images.image_report) writes as HTML, CSV and
+    JSON. Runs on the controller only.
+  - Each image is classed as a base OS image (its repository is a Microsoft base image repository, a local C(latest)
+    name such as C(windowsservercore), a name of the host's C(base_images_list), or one of O(base_repositories)) or an
+    application image.
+  - An image is V(incompatible) when its OS differs from the engine's, or when its Windows build cannot run on the
+    host's build with the host's default isolation (the collection's build table). A base image is V(outdated) when
+    another host of the fleet has the same repository and build at a newer revision; an application image is
+    V(outdated) when the host's own base image of the same build is newer than the revision it was built on.
+positional: base_repositories
+options:
+  _input:
+    description:
+      - One dict per host, with C(host) (its name), C(host_info) (the registered result of
+        M(wincontainers.images.win_container_host_info)), C(images) (the registered result of
+        M(wincontainers.images.docker_image_info), or its C(images) list), optionally C(base_images) (the host's
+        C(base_images_list)) and C(error).
+      - A registered result that failed or was unreachable marks the host as not read, with its message.
+    type: list
+    elements: dict
+    required: true
+  base_repositories:
+    description: More repositories whose images count as base OS images.
+    type: list
+    elements: str
+    default: []
+"""
+
+EXAMPLES = r"""
+- name: Build the report data from what every host returned
+  ansible.builtin.set_fact:
+    report: "{{ hosts_data | wincontainers.images.fleet_report(['registry.example.com/base/servercore']) }}"
+  vars:
+    hosts_data:
+      - host: web01
+        host_info: "{{ hostvars['web01'].host_info_result }}"
+        images: "{{ hostvars['web01'].images_result }}"
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - C(hosts), one dict per host (sorted by name) with its facts, C(base_images), C(app_images) (each image with
+      C(references), C(image_id), C(os), C(os_version), C(build), C(revision), C(size), C(created), C(status) and
+      C(detail)) and C(counts); and C(totals) over the fleet.
+  type: dict
+"""
 
 from typing import Any, Iterable, Mapping
 
@@ -220,11 +275,8 @@ def fleet_report(hosts: Any, base_repositories: Any = None) -> dict[str, Any]:
             image_os = row["os"].lower()
             if host_os and image_os and image_os != host_os:
                 row["status"], row["detail"] = "incompatible", f"{image_os} image on a {host_os} engine"
-            elif (
-                image_os == "windows"
-                and row["build"] is not None
-                and host_build is not None
-                and windows_builds.incompatibility(host_build, row["build"], isolation)
+            elif all((image_os == "windows", row["build"] is not None, host_build is not None)) and (
+                windows_builds.incompatibility(host_build, row["build"], isolation)
             ):
                 why = windows_builds.incompatibility(host_build, row["build"], isolation)
                 row["status"] = "incompatible"
@@ -327,4 +379,4 @@ class FilterModule:
     """wincontainers.images report filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"fleet_report": fleet_report, "fleet_report_csv": fleet_report_csv}
+        return {"fleet_report": fleet_report}

@@ -12,10 +12,13 @@ plugins).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
@@ -52,11 +55,7 @@ class DockerActionBase(ActionBase):
         host_name = "host"
         try:
             options.check_types(self.ARGUMENT_SPEC, self._task.args)
-            _validation, args = self.validate_argument_spec(
-                argument_spec=dict(self.ARGUMENT_SPEC),
-                mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
-                required_if=self.REQUIRED_IF,
-            )
+            args = self.validated_arguments()
             host = Host(self, task_vars)
             host_name = host.name
             limits.check_options(host.is_windows, self.ARGUMENT_SPEC, args, self.CHUNKED_OPTIONS)
@@ -75,6 +74,26 @@ class DockerActionBase(ActionBase):
             result.update(failed=True, msg=str(exc))
         return remove_values(result, secrets) if secrets else result
 
+    @property
+    def module_name(self) -> str:
+        """The module's FQCN (``wincontainers.images.NAME``), however the task named it."""
+        package, _sep, name = type(self).__module__.rpartition(".plugins.action.")
+        return "%s.%s" % (package.replace("ansible_collections.", "", 1), name) if name else self._task.action
+
+    def validated_arguments(self) -> dict[str, Any]:
+        """The task's arguments checked against ``ARGUMENT_SPEC`` (what ansible-core's
+        ``validate_argument_spec`` does), with messages that name the module by its FQCN and, for
+        an unknown option close to a known one, suggest it ("did you mean repository?")."""
+        validator = ArgumentSpecValidator(dict(self.ARGUMENT_SPEC), mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
+                                          required_if=self.REQUIRED_IF)
+        validation = validator.validate(self._task.args.copy())
+        if not validation.errors.errors:  # (the errors object itself is always true)
+            args = self._task.args.copy()
+            args.update(validation.validated_parameters)
+            return args
+        raise AnsibleActionFail(argument_errors_message(self.module_name, self.ARGUMENT_SPEC, self._task.args,
+                                                        validation.errors.errors))
+
     def execute(self, host: Host, args: dict[str, Any]) -> dict[str, Any]:
         """Do the task's work and return its result; raise ``TaskFailed`` to fail it."""
         raise NotImplementedError
@@ -89,3 +108,36 @@ class DockerActionBase(ActionBase):
 
     def _secret_values(self) -> set[str]:
         return options.secret_texts(self.ARGUMENT_SPEC, self._task.args)
+
+
+def option_suggestions(spec: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, str]:
+    """For each given option that the spec does not know, the known option or alias it most likely
+    is a typo of (difflib's closest match, at least 0.75 alike), when there is one."""
+    known = set(spec)
+    for name, option in spec.items():
+        known.update(option.get("aliases") or ())
+    suggestions = {}
+    for name in given:
+        if name in known or not isinstance(name, str):
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        if close:
+            suggestions[name] = close[0]
+    return suggestions
+
+
+def argument_errors_message(module: str, spec: Mapping[str, Any], given: Mapping[str, Any], errors: list[Any]) -> str:
+    """One message for the validation errors of a task of ``module``: each error as ansible-core
+    words it, under the module's FQCN (never the action plugin's Python path), and a "did you
+    mean" for every unknown option close to a known one."""
+    suggestions = option_suggestions(spec, given)
+    parts = []
+    for error in errors:
+        if isinstance(error, UnsupportedError):
+            parts.append("unsupported parameters: %s" % str(error.msg).rstrip("."))
+        else:
+            parts.append(str(error.msg).rstrip("."))
+    message = "%s: %s." % (module, "; ".join(dict.fromkeys(parts)))
+    for typo, known in sorted(suggestions.items()):
+        message += " %s: did you mean %s?" % (typo, known)
+    return message

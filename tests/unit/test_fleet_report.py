@@ -153,4 +153,14 @@ def test_bad_input_fails_clearly():
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"fleet_report", "fleet_report_csv"}
+    """One filter a file, each file documenting its own (DOCUMENTATION beside the code)."""
+    import yaml
+
+    from ansible_collections.wincontainers.images.plugins.filter import fleet_report as report_file
+    from ansible_collections.wincontainers.images.plugins.filter import fleet_report_csv as csv_file
+
+    assert FilterModule().filters() == {"fleet_report": fleet_report}
+    assert csv_file.FilterModule().filters() == {"fleet_report_csv": fleet_report_csv}
+    for module, name in ((report_file, "fleet_report"), (csv_file, "fleet_report_csv")):
+        assert yaml.safe_load(module.DOCUMENTATION)["name"] == name
+        assert yaml.safe_load(module.EXAMPLES) and yaml.safe_load(module.RETURN)["_value"]
