@@ -179,9 +179,9 @@ job:
       type: str
 diff:
   description:
-    - Whether each image existed and its ID, before and after, in community.docker's shape. RV(diff.before.images) and
-      RV(diff.after.images) map each reference to C(exists) and C(id); when O(name) names one image, its C(exists) and
-      C(id) are also at the top of RV(diff.before) and RV(diff.after).
+    - Whether each image existed and its ID, before and after, in community.docker's shape. C(before.images) and
+      C(after.images) map each reference to C(exists) and C(id); when O(name) names one image, its C(exists) and
+      C(id) are also at the top of C(before) and C(after).
     - In check mode, an image that would change has the ID V(unknown) after.
     - Returned always, as community.docker does, not only with C(--diff).
   returned: success

@@ -43,7 +43,6 @@ def tag_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., Con
     host.close()
 
 
-
 def target_diff(target: str, before: str | None, after: str | None) -> dict:
     """community.docker's diff of one target: name, tag, exists, and the image ID when it exists."""
     name, tag = target.rsplit(":", 1)
@@ -51,6 +50,7 @@ def target_diff(target: str, before: str | None, after: str | None) -> dict:
     def state(image_id):
         return dict({"name": name, "tag": tag, "exists": image_id is not None}, **({"id": image_id} if image_id else {}))
     return {"before": {"images": [state(before)]}, "after": {"images": [state(after)]}}
+
 
 def test_check_mode_reports_the_change_and_changes_nothing(tag_play: tuple[ContractHost, PlayRun]) -> None:
     _host, run = tag_play
