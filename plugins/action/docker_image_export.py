@@ -11,13 +11,19 @@ export never leaves a file at ``path`` that looks complete.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, lifecycle, limits
+from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, lifecycle, limits, registry
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase, TaskFailed
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, Host
 from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob, verbose_progress
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import parse_tag
+
+
+# What docker says when the engine or the CLI cannot save one platform: a CLI older than 28 does
+# not know the flag; CLI 28 on an engine older than API 1.48 names the API version it needs.
+_PLATFORM_UNSUPPORTED = re.compile(r"unknown flag: --platform|requires API version|platform.*not supported", re.IGNORECASE)
 
 
 class ActionModule(DockerActionBase):
@@ -27,6 +33,7 @@ class ActionModule(DockerActionBase):
         "path": {"type": "str", "required": True},
         "force": {"type": "bool", "default": False},
         "timeout": {"type": "int", "default": 3600},
+        "platform": {"type": "str"},
     }
 
     def execute(self, host: Host, args: dict[str, Any]) -> dict[str, Any]:
@@ -37,11 +44,15 @@ class ActionModule(DockerActionBase):
         path = lifecycle.host_path(host, args["path"], "path")
         if args["timeout"] <= 0:
             raise TaskFailed("timeout: %r must be a positive number of seconds" % args["timeout"])
+        try:
+            platform = registry.check_platform(args["platform"])
+        except registry.OptionError as exc:
+            raise TaskFailed(str(exc)) from None
         directory = lifecycle.parent_directory(host, path)
         texts = list(dict.fromkeys(spec.text for spec in specs))
         # One docker save takes every name: it must fit in one command line (the partial name has
         # the same length whatever the images).
-        limits.check_call(host.is_windows, host.name, self._save_arguments(lifecycle.partial_path(host, path, []), texts),
+        limits.check_call(host.is_windows, host.name, self._save_arguments(lifecycle.partial_path(host, path, []), texts, platform),
                           [("path", path, False)] + [("names", text, False) for text in texts])
 
         read_archive = not args["force"]
@@ -53,12 +64,15 @@ class ActionModule(DockerActionBase):
         inspect_results = info.results[:-1] if read_archive else info.results
         images = docker_cli.read_inspect(host, inspect_results)
         found = []
+        per_name = []  # one inspect object per name, in order (community.docker's images)
         missing = []
         for spec in specs:
             image = docker_cli.find_image(images, spec)
             if image is None:
                 missing.append(spec.text)
-            elif image not in found:
+                continue
+            per_name.append(image)
+            if image not in found:
                 found.append(image)
         if missing:
             raise TaskFailed("names: no image %s on %s" % (", ".join(repr(name) for name in missing), host.name))
@@ -83,19 +97,24 @@ class ActionModule(DockerActionBase):
             if entries is not None:
                 before_ids = sorted({entry["id"] for entry in entries})
                 if lifecycle.archive_matches(entries, found, specs):
-                    return self._result(False, path, archive.sha256, archive.size, found, before_ids, None)
+                    return self._result(False, path, archive.sha256, archive.size, per_name, before_ids, None)
 
         if self.check_mode:
-            return self._result(True, path, None, None, found, before_ids, None)
+            return self._result(True, path, None, None, per_name, before_ids, None)
 
         # docker save writes <path>.partial-<token>; the job's runner renames it to path only when
         # the save succeeded, and the job holds a lock on path: no other export writes it meanwhile.
         partial = lifecycle.partial_path(host, path, image_ids)
-        save = Call(self._save_arguments(partial, texts))
+        save = Call(self._save_arguments(partial, texts, platform))
         job = HostJob(host, "docker save to %s" % path, [save], locks=[path], rename=(partial, path))
         saved = job.run(timeout=args["timeout"], poll_interval=2.0, first_poll_interval=0.5, on_progress=verbose_progress(host, "docker save to %s" % path))[0]
         if not saved.ok:
             docker_cli.raise_for_engine(host, [saved])
+            if platform and _PLATFORM_UNSUPPORTED.search(saved.stderr):
+                raise TaskFailed("platform: %s: this Docker engine cannot save one platform of an image (docker save "
+                                 "--platform needs Docker 28, API 1.48, on the host; and a docker CLI that knows the "
+                                 "flag): %s; leave platform unset to save the images as they are"
+                                 % (host.name, docker_cli.first_line(saved.stderr)))
             raise TaskFailed("%s: docker save failed (exit code %d): %s"
                              % (host.name, saved.rc, saved.stderr.strip() or saved.stdout.strip() or "no output"))
         # Read the archive back: it must be there and hold the asked images under the asked names.
@@ -106,11 +125,12 @@ class ActionModule(DockerActionBase):
         if tar.ok and not lifecycle.archive_matches(lifecycle.manifest_entries(tar), found, specs):
             raise TaskFailed("%s: the archive %s does not hold the images after docker save (did another task write it?)"
                              % (host.name, path))
-        return self._result(True, path, final.sha256, final.size, found, before_ids, job.summary())
+        return self._result(True, path, final.sha256, final.size, per_name, before_ids, job.summary())
 
     @staticmethod
-    def _save_arguments(partial: str, texts: list[str]) -> tuple[str, ...]:
-        return ("image", "save", "--output", partial, docker_cli.END_OF_FLAGS) + tuple(texts)
+    def _save_arguments(partial: str, texts: list[str], platform: str | None = None) -> tuple[str, ...]:
+        return (("image", "save", "--output", partial) + (("--platform", platform) if platform else ())
+                + (docker_cli.END_OF_FLAGS,) + tuple(texts))
 
     def _result(self, changed, path, sha256, size, images, before_ids, job) -> dict[str, Any]:
         result: dict[str, Any] = {
@@ -119,13 +139,13 @@ class ActionModule(DockerActionBase):
             "sha256": sha256,
             "size": size,
             "images": images,
-            "image_ids": [image["Id"] for image in images],
+            "image_ids": list(dict.fromkeys(image["Id"] for image in images)),
         }
         if job is not None:
             result["job"] = job
         if self.diff_mode:
             result["diff"] = {
                 "before": {"path": path, "image_ids": before_ids},
-                "after": {"path": path, "image_ids": sorted(image["Id"] for image in images)},
+                "after": {"path": path, "image_ids": sorted({image["Id"] for image in images})},
             }
         return result

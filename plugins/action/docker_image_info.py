@@ -19,9 +19,11 @@ class ActionModule(DockerActionBase):
 
     def execute(self, host: Host, args: dict[str, Any]) -> dict[str, Any]:
         if args["name"] is None:
-            calls = docker_cli.inspect_all_calls()
-        else:
-            specs = [parse_image(name, "name") for name in args["name"]]
-            calls = docker_cli.inspect_calls([spec.text for spec in specs])
-        images = docker_cli.read_inspect(host, host.run(calls)) if calls else []
+            return {"changed": False, "images": docker_cli.read_inspect(host, host.run(docker_cli.inspect_all_calls()))}
+        specs = [parse_image(name, "name") for name in args["name"]]
+        calls = docker_cli.inspect_calls([spec.text for spec in specs])
+        found = docker_cli.read_inspect(host, host.run(calls)) if calls else []
+        # One entry per name found, in the order asked (as `docker image inspect a b` answers):
+        # two names of one image give that image twice.
+        images = [image for image in (docker_cli.find_image(found, spec) for spec in specs) if image is not None]
         return {"changed": False, "images": images}

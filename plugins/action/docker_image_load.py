@@ -77,13 +77,15 @@ class ActionModule(DockerActionBase):
     def _copy_and_load(self, host: Host, path: str, source: archive_copy.Source, timeout: int) -> dict[str, Any]:
         token = archive_copy.copy_token(path, source)
         parts = [archive_copy.part_path(path, token, chunk.index) for chunk in source.chunks]
+        # The archive's image IDs are known here: their inspect objects come in the same exec.
+        inspect = docker_cli.inspect_calls(archive_ids(source.entries))
         info = lifecycle.file_info(
             host,
             files=[(path, True), (lifecycle.parent_directory(host, path), False)] + [(part, True) for part in parts],
-            calls=[(lifecycle.image_ls_call(), None)],
+            calls=[(lifecycle.image_ls_call(), None)] + [(call, None) for call in inspect],
         )
         target, directory = info.files[0], info.files[1]
-        [listing] = info.results
+        listing, inspected = info.results[0], info.results[1:]
         if target.kind == "directory":
             raise TaskFailed("path: %s is a directory, not an image archive" % path)
         missing_directory = directory.kind != "directory"
@@ -100,18 +102,20 @@ class ActionModule(DockerActionBase):
         if plan.needed and not self.check_mode:
             copy["transfer"] = archive_copy.send_chunks(host, source, path, token, plan)
             archive_copy.join_parts(host, source, path, token)
-        return self._load(host, path, source.entries, listing, timeout, copy)
+        return self._load(host, path, source.entries, listing, timeout, copy, inspected)
 
     def _load(self, host: Host, path: str, entries: list[dict[str, Any]], listing: Any, timeout: int,
-              copy: dict[str, Any] | None = None) -> dict[str, Any]:
+              copy: dict[str, Any] | None = None, inspected: list[Any] | None = None) -> dict[str, Any]:
         present = lifecycle.read_image_ls(host, listing)
         missing = lifecycle.missing_from_engine(entries, present)
         before = {entry["id"]: sorted(present.get(entry["id"]) or []) if entry["id"] in present else None for entry in entries}
         copied = bool(copy and copy["copied"])
-        if not missing:
-            return self._result(copied, path, entries, [], before, None, copy)
-        if self.check_mode:
-            return self._result(True, path, entries, [], before, None, copy)
+        if not missing or self.check_mode:
+            if inspected is None:
+                # A host archive: its image IDs were known only from the first exec's tar output.
+                inspected = host.run(docker_cli.inspect_calls(archive_ids(entries)))
+            images = docker_cli.read_inspect(host, inspected)
+            return self._result(copied or bool(missing), path, entries, [], before, None, copy, images)
 
         job = HostJob(host, "docker load of %s" % path, [Call(("image", "load", "--input", path))])
         loaded = job.run(timeout=timeout, poll_interval=2.0, first_poll_interval=0.5, on_progress=verbose_progress(host, "docker load of %s" % path))[0]
@@ -120,18 +124,26 @@ class ActionModule(DockerActionBase):
             raise TaskFailed("%s: docker load of %s failed (exit code %d): %s"
                              % (host.name, path, loaded.rc, loaded.stderr.strip() or loaded.stdout.strip() or "no output"))
         # Read the engine back: every image of the archive must be there under its names now.
-        [listing] = host.run([lifecycle.image_ls_call()])
+        results = host.run([lifecycle.image_ls_call()] + docker_cli.inspect_calls(archive_ids(entries)))
+        listing = results[0]
+        images = docker_cli.read_inspect(host, results[1:])
         still_missing = lifecycle.missing_from_engine(entries, lifecycle.read_image_ls(host, listing))
         if still_missing:
             raise TaskFailed("%s: docker load of %s exited 0 but the engine lacks %s"
                              % (host.name, path, ", ".join(still_missing)))
-        return self._result(True, path, entries, lifecycle.loaded_names(loaded.stdout), before, job.summary(), copy)
+        result = self._result(True, path, entries, lifecycle.loaded_names(loaded.stdout), before, job.summary(), copy, images)
+        result["stdout"] = loaded.stdout
+        return result
 
-    def _result(self, changed, path, entries, loaded, before, job, copy=None) -> dict[str, Any]:
+    def _result(self, changed, path, entries, loaded, before, job, copy, images) -> dict[str, Any]:
+        by_id = {image["Id"]: image for image in images}
         result: dict[str, Any] = {
             "changed": changed,
             "path": path,
-            "images": [{"id": entry["id"], "tags": entry["tags"]} for entry in entries],
+            # community.docker's images: the inspect objects of the archive's images (those on the
+            # engine: in check mode, an image still to be loaded is not there yet)
+            "images": [by_id[image_id] for image_id in archive_ids(entries) if image_id in by_id],
+            "archive_images": [{"id": entry["id"], "tags": entry["tags"]} for entry in entries],
             "image_names": [tag for entry in entries for tag in entry["tags"]] + [
                 entry["id"] for entry in entries if not entry["tags"]],
             "loaded": loaded,
@@ -154,3 +166,8 @@ class ActionModule(DockerActionBase):
                 result["diff"]["before"]["archive"] = copy["before"]
                 result["diff"]["after"]["archive"] = {"sha256": copy["sha256"], "size": copy["size"]}
         return result
+
+
+def archive_ids(entries: list[dict[str, Any]]) -> list[str]:
+    """The image IDs of the archive's manifest, each once, in order."""
+    return list(dict.fromkeys(entry["id"] for entry in entries))

@@ -36,7 +36,8 @@ class ActionModule(DockerActionBase):
         "name": {"type": "list", "elements": "str", "required": True},
         "tag": {"type": "str", "default": "latest"},
         "platform": {"type": "str"},
-        "pull": {"type": "str", "default": "missing", "choices": ["always", "missing"]},
+        # not_present: community.docker's name of missing
+        "pull": {"type": "str", "default": "missing", "choices": ["always", "missing", "not_present"]},
         "parallel": {"type": "int", "default": 3},
         "retries": {"type": "int", "default": 2},
         "timeout": {"type": "int", "default": 3600},
@@ -59,24 +60,33 @@ class ActionModule(DockerActionBase):
         environment = registry.config_environment(config_dir)
         always = args["pull"] == "always"
 
-        # One exec: every image; in check mode with pull=always also the registry's manifests.
+        # One exec: every image (and the engine's platform when `platform` names only an OS or
+        # only an architecture); in check mode with pull=always also the registry's manifests.
         names = [str(reference) for reference in references]
+        first_calls = docker_cli.inspect_calls(names)
+        if registry.needs_engine_platform(platform):
+            first_calls.append(registry.engine_platform_call())
         if self.check_mode and always:
-            inspect_results, remote_results = registry.query_registry(
-                host, references, environment, docker_cli.inspect_calls(names))
+            first_results, remote_results = registry.query_registry(host, references, environment, first_calls)
         else:
-            inspect_results, remote_results = host.run(docker_cli.inspect_calls(names)), {}
+            first_results, remote_results = host.run(first_calls), {}
+        inspect_results = first_results[:len(first_calls) - 1] if registry.needs_engine_platform(platform) else first_results
         before = self._find(docker_cli.read_inspect(host, inspect_results), references)
+        wanted = None
+        if platform:
+            engine_os, engine_arch = (registry.read_engine_platform(first_results[-1])
+                                      if registry.needs_engine_platform(platform) else (None, None))
+            wanted = registry.resolve_platform(platform, engine_os, engine_arch)
 
         to_pull = []
         for reference in references:
             image = before[str(reference)]
-            present = image is not None and registry.platform_matches(image, platform)
+            present = image is not None and (wanted is None or registry.same_platform(wanted, registry.image_platform(image)))
             if not present or (always and reference.digest is None):
                 to_pull.append(reference)
 
         if self.check_mode:
-            return self._predict(host, references, before, to_pull, remote_results, always)
+            return self._predict(host, references, before, to_pull, remote_results, always, wanted)
         if not to_pull:
             return self._result(references, before, before, [], {})
 
@@ -94,7 +104,7 @@ class ActionModule(DockerActionBase):
             # A timeout (the job goes on) or a job that failed: say what the host holds now.
             after = self._after(host, references) or before
             arrived = [reference for reference in to_pull if self._changed(before, after, reference)]
-            raise TaskFailed(str(exc), **self._result(references, before, after, arrived, {}, reporter)) from None
+            raise TaskFailed(str(exc), **self._result(references, before, after, arrived, {}, reporter, attempted=to_pull)) from None
 
         outputs = {str(reference): result for reference, result in zip(to_pull, results)}
         after = self._after(host, references)
@@ -106,13 +116,13 @@ class ActionModule(DockerActionBase):
                 message = "%s: the Docker engine could not be asked about the images after the pulls" % host.name
             except HostError as exc:
                 message = str(exc)
-            result = self._result(references, before, before, arrived, outputs, reporter,
+            result = self._result(references, before, before, arrived, outputs, reporter, attempted=to_pull,
                                   reported={str(r): transfers.downloaded(outputs[str(r)]) for r in arrived})
             raise TaskFailed("%s; %d of %d pulls had finished before (as docker reported them)"
                              % (message, len(arrived), len(to_pull)), **result)
         # Each pull is checked on the host: exit code 0 without the image is no success.
         pulled = [reference for reference in to_pull if outputs[str(reference)].ok and after[str(reference)] is not None]
-        result = self._result(references, before, after, pulled, outputs, reporter)
+        result = self._result(references, before, after, pulled, outputs, reporter, attempted=to_pull)
         failed = [reference for reference in to_pull if reference not in pulled]
         if failed:
             details = "; ".join("%s: %s" % (reference, transfers.failure_detail(outputs[str(reference)])
@@ -153,14 +163,15 @@ class ActionModule(DockerActionBase):
         image, old = after.get(str(reference)), before.get(str(reference))
         return image is not None and (old is None or old["Id"] != image["Id"])
 
-    def _predict(self, host, references, before, to_pull, remote_results, always) -> dict[str, Any]:
-        """Check mode: missing images would be pulled; with pull=always, present images change
-        when the registry's tag is another image."""
+    def _predict(self, host, references, before, to_pull, remote_results, always, wanted) -> dict[str, Any]:
+        """Check mode: missing images (or images of another platform than ``wanted``) would be
+        pulled; with pull=always, present images change when the registry's tag (for ``wanted``)
+        is another image."""
         changing = []
         errors = []
         for reference in to_pull:
             image = before[str(reference)]
-            if image is None or not always:
+            if image is None or not always or (wanted is not None and not registry.same_platform(wanted, registry.image_platform(image))):
                 changing.append(reference)
                 continue
             try:
@@ -170,16 +181,18 @@ class ActionModule(DockerActionBase):
                 continue
             if remote is None:
                 errors.append("%s: the registry has no %s" % (host.name, reference))
-            elif registry.registry_holds(image, remote, reference) is None:
+            elif registry.registry_holds(image, remote, reference, wanted) is None:
                 changing.append(reference)
-        result = self._result(references, before, before, [], {}, predicted=changing)
+        result = self._result(references, before, before, [], {}, predicted=changing, attempted=to_pull)
         if errors:
             raise TaskFailed("; ".join(errors), **result)
         return result
 
-    def _result(self, references, before, after, pulled, outputs, reporter=None, predicted=None, reported=None) -> dict[str, Any]:
+    def _result(self, references, before, after, pulled, outputs, reporter=None, predicted=None, reported=None,
+                attempted=()) -> dict[str, Any]:
         """The task's result. ``reported``: for images the engine could not be asked about after
-        the job, whether docker's own output said that it downloaded a newer image."""
+        the job, whether docker's own output said that it downloaded a newer image. ``attempted``:
+        the references whose pull ran (in check mode, would run)."""
         images = []
         pulled_names = {str(reference) for reference in pulled}
         for reference in references:
@@ -198,16 +211,30 @@ class ActionModule(DockerActionBase):
                 "changed": changed,
                 "pulled": name in pulled_names,
             })
-        result: dict[str, Any] = {"changed": any(item["changed"] for item in images), "images": images}
+        result: dict[str, Any] = {
+            "changed": any(item["changed"] for item in images),
+            "images": images,
+            # community.docker's shapes: one action per pull, the inspect object of a single image
+            "actions": ["Pulled image %s" % reference for reference in attempted],
+        }
+        if len(references) == 1:
+            result["image"] = after.get(str(references[0])) or {}
         if predicted is not None:
             result["missing"] = [str(r) for r in references if before.get(str(r)) is None]
         if reporter is not None:
             result["job"] = {"reattached": reporter.reattached, "progress": reporter.lines[-1] if reporter.lines else None}
-        if self.diff_mode:
-            result["diff"] = {
-                "before": {item["reference"]: before[item["reference"]]["Id"] if before.get(item["reference"]) else None
-                           for item in images},
-                "after": {item["reference"]: (item["id"] if predicted is None else
-                                              ("(would be pulled)" if item["changed"] else item["id"])) for item in images},
-            }
+        # The diff is returned always, as community.docker's module does; in check mode an image
+        # that would change has the ID "unknown".
+        states_before = {item["reference"]: image_state(before.get(item["reference"])) for item in images}
+        states_after = {item["reference"]: ({"exists": True, "id": "unknown"} if predicted is not None and item["changed"]
+                                            else image_state(after.get(item["reference"]))) for item in images}
+        result["diff"] = {"before": {"images": states_before}, "after": {"images": states_after}}
+        if len(references) == 1:
+            result["diff"]["before"].update(states_before[str(references[0])])
+            result["diff"]["after"].update(states_after[str(references[0])])
         return result
+
+
+def image_state(image: dict[str, Any] | None) -> dict[str, Any]:
+    """An image in a diff, as community.docker shows it: whether it exists, and its ID."""
+    return {"exists": True, "id": image["Id"]} if image else {"exists": False}

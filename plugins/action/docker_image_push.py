@@ -100,6 +100,9 @@ class ActionModule(DockerActionBase):
             "image_id": image["Id"],
             "digest": digest,
             "foreign_layers": foreign,
+            # community.docker's keys: the local image's inspect object, the push done (or that would be)
+            "image": image,
+            "actions": ["Pushed image %s" % reference] if changed else [],
         }
         if self.diff_mode:
             result["diff"] = {

@@ -33,9 +33,9 @@ class ActionModule(DockerActionBase):
         images = docker_cli.read_inspect(host, results[:-1])
         image = docker_cli.find_image(images, spec)
         if image is None:
-            result: dict[str, Any] = {"changed": False, "image": None, "untagged": [], "deleted": []}
+            result: dict[str, Any] = {"changed": False, "image": {}, "untagged": [], "deleted": [], "actions": []}
             if self.diff_mode:
-                result["diff"] = {"before": {"image_id": None, "tags": []}, "after": {"image_id": None, "tags": []}}
+                result["diff"] = {"before": image_state(None), "after": image_state(None)}
             return result
         containers = lifecycle.read_containers(host, results[-1])
 
@@ -52,7 +52,7 @@ class ActionModule(DockerActionBase):
                     % (spec.text, ", ".join(lifecycle.image_references(image))),
                     image=image,
                 )
-        tags_after, _digests, removed = lifecycle.references_after_removal(image, spec.reference if by_reference else None)
+        tags_after, digests_after, removed = lifecycle.references_after_removal(image, spec.reference if by_reference else None)
         if removed and containers:
             if not args["force"]:
                 named = target if by_reference else spec.text
@@ -89,17 +89,27 @@ class ActionModule(DockerActionBase):
             remaining = docker_cli.read_inspect(host, results[1:])
             after_id = remaining[0]["Id"] if remaining else None
             tags_after = list(remaining[0].get("RepoTags") or []) if remaining else []
+            digests_after = list(remaining[0].get("RepoDigests") or []) if remaining else []
         if after_id is None:
-            tags_after = []
+            tags_after, digests_after = [], []
         result = {
             "changed": True,
             "image": image,
             "untagged": [tag for tag in tags_before if tag not in tags_after],
             "deleted": [image["Id"]] if after_id is None else [],
+            "actions": ["Removed image %s" % (spec.text if not by_reference else target)],
         }
         if self.diff_mode:
             result["diff"] = {
-                "before": {"image_id": image["Id"], "tags": tags_before},
-                "after": {"image_id": after_id, "tags": tags_after},
+                "before": image_state(image),
+                "after": image_state({"Id": after_id, "RepoTags": tags_after, "RepoDigests": digests_after} if after_id else None),
             }
         return result
+
+
+def image_state(image: dict[str, Any] | None) -> dict[str, Any]:
+    """The image in the diff, in community.docker's shape: exists, and its ID, tags and digests (sorted)."""
+    if not image:
+        return {"exists": False}
+    return {"exists": True, "id": image["Id"], "tags": sorted(image.get("RepoTags") or []),
+            "digests": sorted(image.get("RepoDigests") or [])}

@@ -52,12 +52,33 @@ class ActionModule(DockerActionBase):
         if to_tag and not self.check_mode:
             docker_cli.raise_for_failures(host, host.run(docker_cli.tag_calls(image["Id"], to_tag)), "tagging")
 
-        result: dict[str, Any] = {
+        actions = []
+        images_before, images_after = [], []
+        for target in targets:
+            name = str(target)
+            old, new = plan.before[name], plan.after[name]
+            if name in to_tag:
+                actions.append("Tagged image %s as %s%s" % (image["Id"], name, " (it was image %s)" % old if old else ""))
+            elif name in kept:
+                actions.append("Not tagged image %s as %s: it names image %s, kept (existing_images=keep)" % (image["Id"], name, old))
+            else:
+                actions.append("Not tagged image %s as %s: it already names that image" % (image["Id"], name))
+            images_before.append(tag_state(target.repository, target.tag, old))
+            images_after.append(tag_state(target.repository, target.tag, new))
+        return {
             "changed": bool(to_tag),
             "image": image,
             "tagged_images": to_tag,
             "kept_images": kept,
+            "actions": actions,
+            # Returned always, in community.docker's shape: one entry per target, in order.
+            "diff": {"before": {"images": images_before}, "after": {"images": images_after}},
         }
-        if self.diff_mode:
-            result["diff"] = {"before": plan.before, "after": plan.after}
-        return result
+
+
+def tag_state(repository: str, tag: str | None, image_id: str | None) -> dict[str, Any]:
+    """A target in the diff: its repository and tag, whether it exists, the image ID it names."""
+    state: dict[str, Any] = {"name": repository, "tag": tag, "exists": image_id is not None}
+    if image_id is not None:
+        state["id"] = image_id
+    return state

@@ -46,6 +46,14 @@ options:
       - Write the archive even when an archive with the same images exists at O(path).
     type: bool
     default: false
+  platform:
+    description:
+      - Save only this platform of the images (C(docker save --platform)), V(os[/arch[/variant]]) or an architecture
+        alone, for example V(linux/amd64), V(linux/arm64). Checked like M(wincontainers.images.docker_image_pull)'s
+        O(wincontainers.images.docker_image_pull#module:platform) before anything runs.
+      - Needs Docker 28 (API 1.48) on the host; an older engine or CLI fails the task with a message that says so.
+      - Whether an existing archive holds the images is decided by image IDs and names, as without O(platform).
+    type: str
 extends_documentation_fragment:
   - wincontainers.images.attributes
   - wincontainers.images.host_job
@@ -84,12 +92,12 @@ size:
   returned: success
   type: int
 images:
-  description: The inspect objects of the saved images.
+  description: The inspect objects of the saved images, one per name of O(names), in order (as community.docker returns them).
   returned: success
   type: list
   elements: dict
 image_ids:
-  description: The IDs of the saved images.
+  description: The IDs of the saved images, each once.
   returned: success
   type: list
   elements: str

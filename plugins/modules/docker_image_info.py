@@ -53,7 +53,10 @@ EXAMPLES = r"""
 RETURN = r"""
 images:
   description:
-    - The inspect objects of the images found, each image once, as C(docker image inspect) returns them.
+    - The inspect objects of the images found, as C(docker image inspect) returns them.
+    - With O(name), one entry per name found, in the order of O(name) (as C(docker image inspect a b) and
+      community.docker answer); two names of one image give that image twice, and a name not found gives no entry.
+      Without O(name), every image once.
     - Fields include C(Id), C(RepoTags), C(RepoDigests), C(Created), C(Size) (bytes), C(Os), C(OsVersion)
       (the Windows build of the image, for example V(10.0.20348.2113)), C(Architecture) and C(RootFS).
   returned: always

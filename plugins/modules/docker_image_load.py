@@ -22,7 +22,8 @@ description:
   - C(docker load) of a multi-GB base image takes minutes; it runs as a detached job on the host, outside the WinRM
     shell, and the task polls it. When the connection drops, the job goes on, and running the task again attaches to
     it instead of starting another.
-  - One round trip to the host when nothing changes, with or without O(src).
+  - Two round trips to the host when nothing changes (the second reads the inspect objects of the archive's images,
+    whose IDs the first one read from the archive); one with O(src), whose IDs are read on the controller.
 author:
   - wincontainers.images developers (@wincontainers)
 options:
@@ -89,6 +90,13 @@ path:
   returned: success
   type: str
 images:
+  description:
+    - The inspect objects of the archive's images on the host after the task (C(docker image inspect)), in the order of
+      the archive, as community.docker returns them. In check mode, images still to be loaded are not among them.
+  returned: success
+  type: list
+  elements: dict
+archive_images:
   description: The images of the archive, each with its ID and the tags the archive gives it.
   returned: success
   type: list
@@ -96,6 +104,10 @@ images:
   sample:
     - id: sha256:3c0e6ddc3ea5e4e4b2a4e0f1ab6f0b4f6a1f1c6e0d2a4b5c6d7e8f9a0b1c2d3e
       tags: [mcr.microsoft.com/windows/servercore:ltsc2022]
+stdout:
+  description: What C(docker load) printed.
+  returned: when images were loaded
+  type: str
 image_names:
   description: The tags of the archive's images, and the IDs of its untagged images.
   returned: success

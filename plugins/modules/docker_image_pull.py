@@ -44,16 +44,23 @@ options:
     default: latest
   platform:
     description:
-      - The platform to pull, V(os[/arch[/variant]]) (C(docker pull --platform)), for example V(windows/amd64).
-      - An image already on the host for another platform counts as missing.
+      - The platform to pull, V(os[/arch[/variant]]) or an architecture alone (C(docker pull --platform)), for example
+        V(windows/amd64), V(linux/arm64/v8), V(arm64).
+      - Compared as Docker resolves it. A single word is an operating system when it is one Go knows (V(linux),
+        V(windows), ...), otherwise an architecture; the part not given is the engine's own (C(docker version)).
+        Aliases and variants are normalised (V(x86_64) and V(x86-64) are V(amd64), V(aarch64) is V(arm64), V(arm64/v8)
+        is V(arm64), V(armhf) is V(arm/v7)). An unknown operating system or architecture is refused before anything runs.
+      - An image already on the host for another platform counts as missing, also in check mode with O(pull=always).
     type: str
   pull:
     description:
-      - V(missing) pulls only images that are not on the host.
+      - V(missing) pulls only images that are not on the host (or not for O(platform)). V(not_present) is the same
+        (community.docker's name for it).
       - V(always) pulls every image, to get the registry's current image for each tag. A reference with a digest
         names one image for good, so it is not pulled again when it is on the host.
+      - The default is V(missing); community.docker's M(community.docker.docker_image_pull) defaults to V(always).
     type: str
-    choices: [always, missing]
+    choices: [always, missing, not_present]
     default: missing
   parallel:
     description:
@@ -78,7 +85,7 @@ extends_documentation_fragment:
   - wincontainers.images.host_job
   - wincontainers.images.attributes.CHANGING_MODULE
 notes:
-  - In check mode, images that are missing are reported as changing. With O(pull=always) the module also asks the
+  - In check mode, images that are missing (or not for O(platform)) are reported as changing. With O(pull=always) the module also asks the
     registry (C(docker manifest inspect)) whether each present image is still what its tag names, and predicts a
     change only when it is not.
   - A pull that fails for one image (unknown tag, no matching manifest for the host's Windows build, denied access)
@@ -136,6 +143,19 @@ images:
     pulled:
       description: Whether this task's C(docker pull) of the image succeeded and the image is on the host now.
       type: bool
+image:
+  description:
+    - The inspect object of the image after the task (C(docker image inspect)), as community.docker returns it; an
+      empty dict when the image is not on the host (in check mode, before a pull).
+  returned: success, when O(name) names one image
+  type: dict
+actions:
+  description: One line per pull that ran (in check mode, that would run), C(Pulled image <reference>).
+  returned: success
+  type: list
+  elements: str
+  sample:
+    - Pulled image mcr.microsoft.com/windows/servercore:ltsc2022
 missing:
   description: In check mode, the images that are not on the host.
   returned: check mode
@@ -158,7 +178,21 @@ job:
       description: The last progress line shown.
       type: str
 diff:
-  description: With C(--diff), the image ID of each reference before and after.
-  returned: success and diff mode
+  description:
+    - Whether each image existed and its ID, before and after, in community.docker's shape. C(before.images) and
+      C(after.images) map each reference to C(exists) and C(id); when O(name) names one image, its C(exists) and
+      C(id) are also at the top of C(before) and C(after).
+    - In check mode, an image that would change has the ID V(unknown) after.
+    - Returned always, as community.docker does, not only with C(--diff).
+  returned: success
   type: dict
+  sample:
+    before: {exists: false, images: {"mcr.microsoft.com/windows/servercore:ltsc2022": {exists: false}}}
+    after:
+      exists: true
+      id: sha256:3c0e6ddc3ea5e4e4b2a4e0f1ab6f0b4f6a1f1c6e0d2a4b5c6d7e8f9a0b1c2d3e
+      images:
+        "mcr.microsoft.com/windows/servercore:ltsc2022":
+          exists: true
+          id: sha256:3c0e6ddc3ea5e4e4b2a4e0f1ab6f0b4f6a1f1c6e0d2a4b5c6d7e8f9a0b1c2d3e
 """

@@ -106,6 +106,15 @@ digest:
   returned: success
   type: str
   sample: sha256:52a7b2e9e5e1f0d0c6fbd4d4e1bd3c25c2d4f7aa4ad0a8b3d1c7f0e9b8a7c6d5
+image:
+  description: The inspect object of the local image (C(docker image inspect)), as community.docker returns it.
+  returned: success
+  type: dict
+actions:
+  description: C(Pushed image <name>) when the image was (in check mode, would be) pushed; empty when the registry already held it.
+  returned: success
+  type: list
+  elements: str
 foreign_layers:
   description: How many layers of the registry's manifest are marked non-distributable (foreign).
   returned: success

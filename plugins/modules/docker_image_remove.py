@@ -69,7 +69,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 image:
-  description: The inspect object of the image before removal (V(null) when it did not exist).
+  description: The inspect object of the image before removal (an empty dict when it did not exist, as community.docker returns it).
   returned: success
   type: dict
 untagged:
@@ -89,15 +89,26 @@ containers:
   returned: failure because containers depend on the image
   type: list
   elements: dict
+actions:
+  description: C(Removed image <name>) when the image or the tag was (in check mode, would be) removed; empty otherwise.
+  returned: success
+  type: list
+  elements: str
 diff:
-  description: With C(--diff), the image's ID and tags before and after (after the image is deleted, V(null) and none).
+  description:
+    - With C(--diff), the image before and after in community.docker's shape, C(exists), and when it exists its C(id),
+      C(tags) and C(digests) (sorted). After the image is deleted, only C(exists=false).
   returned: success and diff mode
   type: dict
   sample:
     before:
-      image_id: sha256:3c0e6ddc3ea5e4e4b2a4e0f1ab6f0b4f6a1f1c6e0d2a4b5c6d7e8f9a0b1c2d3e
+      exists: true
+      id: sha256:3c0e6ddc3ea5e4e4b2a4e0f1ab6f0b4f6a1f1c6e0d2a4b5c6d7e8f9a0b1c2d3e
       tags: [web:1.3, web:1.4]
+      digests: []
     after:
-      image_id: sha256:3c0e6ddc3ea5e4e4b2a4e0f1ab6f0b4f6a1f1c6e0d2a4b5c6d7e8f9a0b1c2d3e
+      exists: true
+      id: sha256:3c0e6ddc3ea5e4e4b2a4e0f1ab6f0b4f6a1f1c6e0d2a4b5c6d7e8f9a0b1c2d3e
       tags: [web:1.4]
+      digests: []
 """

@@ -81,13 +81,25 @@ kept_images:
   returned: success
   type: list
   elements: str
+actions:
+  description: One line per target of O(repository), in order, saying whether it was (in check mode, would be) tagged and why.
+  returned: success
+  type: list
+  elements: str
 diff:
-  description: With C(--diff), the image ID each target pointed at before and after (V(null) when it did not exist).
-  returned: success and diff mode
+  description:
+    - In community.docker's shape, one entry per target of O(repository), in order, before and after, with the target's
+      C(name) (repository) and C(tag), whether it C(exists), and the C(id) of the image it names when it does.
+    - Returned always, as community.docker does, not only with C(--diff).
+  returned: success
   type: dict
   sample:
     before:
-      windowsservercore:latest: null
+      images: [{name: windowsservercore, tag: latest, exists: false}]
     after:
-      windowsservercore:latest: sha256:3c0e6ddc3ea5e4e4b2a4e0f1ab6f0b4f6a1f1c6e0d2a4b5c6d7e8f9a0b1c2d3e
+      images:
+        - name: windowsservercore
+          tag: latest
+          exists: true
+          id: sha256:3c0e6ddc3ea5e4e4b2a4e0f1ab6f0b4f6a1f1c6e0d2a4b5c6d7e8f9a0b1c2d3e
 """

@@ -382,17 +382,21 @@ def repo_digests(image: Mapping[str, Any], reference: ImageReference) -> list[st
     return digests
 
 
-def registry_holds(image: Mapping[str, Any], remote: RemoteImage | None, reference: ImageReference) -> RemoteManifest | None:
+def registry_holds(image: Mapping[str, Any], remote: RemoteImage | None, reference: ImageReference,
+                   platform: Platform | None = None) -> RemoteManifest | None:
     """The registry manifest that is this local image, if the tag holds it.
 
     A manifest is the image when its digest is one the local image was pushed or pulled as
     (RepoDigests of that repository), or when its config digest is the image ID (the same
-    image, whatever the layers' compression). For a manifest list, any entry counts.
+    image, whatever the layers' compression). For a manifest list, any entry counts; with
+    ``platform``, only the entries of that platform (what a pull of that platform would get).
     """
     if remote is None:
         return None
     known = set(repo_digests(image, reference))
     for manifest in remote.manifests:
+        if platform is not None and remote.is_list and not same_platform(platform, manifest_platform(manifest)):
+            continue
         if (not remote.is_list and manifest.digest in known) or manifest.config_digest == image.get("Id"):
             return manifest
     return None
@@ -434,39 +438,156 @@ def query_registry(
 
 
 # --- platforms -----------------------------------------------------------------------------
+#
+# A platform is compared the way Docker resolves ``--platform`` (containerd's ``platforms``
+# package: ``Parse`` and ``Normalize`` in platforms.go and database.go): one word is an OS when
+# it is a known GOOS, otherwise an architecture when it is a known GOARCH, and the missing part
+# is the engine's own; architectures have aliases (x86_64 and x86-64 are amd64, aarch64 is arm64,
+# i386 is 386, armhf is arm/v7, armel is arm/v6); variants are normalised (arm64/v8 is arm64,
+# amd64/v1 is amd64, arm alone is arm/v7, "7" is "v7").
 
 _PLATFORM = re.compile(
-    r"^(?P<os>[a-z0-9_]+)(?:\((?P<osversion>[0-9.]+)\))?(?:/(?P<arch>[a-z0-9_]+)(?:/(?P<variant>[a-z0-9_]+))?)?$")
-_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm", "i386": "386"}
+    r"^(?P<os>[a-z0-9_-]+)(?:\((?P<osversion>[0-9.]+)\))?(?:/(?P<arch>[a-z0-9_-]+)(?:/(?P<variant>[a-z0-9_.-]+))?)?$")
+# Go's GOOS and GOARCH values, as containerd's database.go lists them (isKnownOS, isKnownArch).
+KNOWN_OS = frozenset(("aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux",
+                      "nacl", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos"))
+KNOWN_ARCH = frozenset(("386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "loong64", "mips", "mipsle",
+                        "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc", "ppc64", "ppc64le", "riscv", "riscv64",
+                        "s390", "s390x", "sparc", "sparc64", "wasm"))
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A platform; ``os`` or ``arch`` is None when the text named only the other one."""
+
+    os: str | None
+    arch: str | None
+    variant: str  # "" when none (after normalisation)
+    os_version: str | None = None
+
+    def __str__(self) -> str:
+        return "/".join(part for part in (self.os or "?", self.arch or "?", self.variant) if part)
+
+
+def normalize_os(value: str) -> str:
+    value = value.lower()
+    return "darwin" if value == "macos" else value
+
+
+def normalize_arch(arch: str, variant: str = "") -> tuple[str, str]:
+    """containerd's normalizeArch: the canonical GOARCH and variant."""
+    arch, variant = arch.lower(), (variant or "").lower()
+    if arch == "i386":
+        return "386", ""
+    if arch in ("x86_64", "x86-64", "amd64"):
+        return "amd64", "" if variant == "v1" else variant
+    if arch in ("aarch64", "arm64"):
+        return "arm64", "" if variant in ("8", "v8", "v8.0") else variant
+    if arch == "armhf":
+        return "arm", "v7"
+    if arch == "armel":
+        return "arm", "v6"
+    if arch == "arm":
+        if variant in ("", "7"):
+            return "arm", "v7"
+        if variant in ("5", "6", "8"):
+            return "arm", "v" + variant
+    return arch, variant
+
+
+def parse_platform(value: Any, option: str = "platform") -> Platform:
+    """``os[(osversion)][/arch[/variant]]`` or an architecture alone, as docker's --platform takes it."""
+    text = value.strip().lower() if isinstance(value, str) else None
+    match = _PLATFORM.match(text) if text else None
+    if match is None:
+        raise OptionError("%s: %r is not a platform (expected os[/arch[/variant]] or an architecture, "
+                          "e.g. windows/amd64, linux/arm64/v8, arm64)" % (option, value))
+    os_name, arch, variant = match.group("os"), match.group("arch"), match.group("variant")
+    if arch is None and match.group("osversion") is None:
+        if normalize_os(os_name) in KNOWN_OS:
+            return Platform(normalize_os(os_name), None, "")
+        arch, variant = normalize_arch(os_name)
+        if arch in KNOWN_ARCH:
+            return Platform(None, arch, "" if arch == "arm" and variant == "v7" else variant)
+        raise OptionError("%s: %r is neither a known operating system nor a known architecture (%s; %s)"
+                          % (option, value, ", ".join(sorted(KNOWN_OS)), ", ".join(sorted(KNOWN_ARCH))))
+    os_name = normalize_os(os_name)
+    if os_name not in KNOWN_OS:
+        raise OptionError("%s: %r names an unknown operating system %r (%s)" % (option, value, os_name, ", ".join(sorted(KNOWN_OS))))
+    if arch is None:
+        return Platform(os_name, None, "", match.group("osversion"))
+    given_variant = variant is not None
+    arch, variant = normalize_arch(arch, variant or "")
+    if arch not in KNOWN_ARCH:
+        raise OptionError("%s: %r names an unknown architecture %r (%s)" % (option, value, arch, ", ".join(sorted(KNOWN_ARCH))))
+    if not given_variant and arch == "arm" and variant == "v7":
+        variant = ""  # arm alone: any variant the engine picks, v7 by default
+    return Platform(os_name, arch, variant, match.group("osversion"))
 
 
 def check_platform(value: Any, option: str = "platform") -> str | None:
-    """``os[/arch[/variant]]`` as docker's --platform takes it (``windows/amd64``, ``linux/arm64/v8``)."""
+    """The platform text for docker's --platform, checked (``parse_platform``) before it is sent."""
     if value is None:
         return None
-    text = value.strip().lower() if isinstance(value, str) else None
-    if not text or not _PLATFORM.match(text.replace("x86-64", "x86_64")):
-        raise OptionError("%s: %r is not a platform (expected os[/arch[/variant]], e.g. windows/amd64)" % (option, value))
-    return text
+    parse_platform(value, option)
+    return value.strip().lower()
 
 
-def platform_matches(image: Mapping[str, Any], platform: str | None) -> bool:
+def engine_platform_call() -> Call:
+    """The engine's own OS and architecture (``docker version``: Go's GOOS and GOARCH names)."""
+    return Call(("version", "--format", "{{json .Server}}"))
+
+
+def read_engine_platform(result: CallResult) -> tuple[str | None, str | None]:
+    """(OS, architecture) of the engine, (None, None) when it could not be read."""
+    documents = json_documents(result.stdout) if result.ok else []
+    server = documents[0] if documents and isinstance(documents[0], dict) else {}
+    os_name, arch = server.get("Os"), server.get("Arch")
+    return (normalize_os(os_name) if isinstance(os_name, str) and os_name else None,
+            normalize_arch(arch)[0] if isinstance(arch, str) and arch else None)
+
+
+def needs_engine_platform(platform: str | None) -> bool:
+    """Whether comparing with ``platform`` needs the engine's OS or architecture."""
+    if not platform:
+        return False
+    parsed = parse_platform(platform)
+    return parsed.os is None or parsed.arch is None
+
+
+def resolve_platform(platform: str, engine_os: str | None = None, engine_arch: str | None = None) -> Platform:
+    """The platform with the missing OS or architecture taken from the engine, as docker does."""
+    parsed = parse_platform(platform)
+    return Platform(parsed.os or engine_os, parsed.arch or engine_arch, parsed.variant, parsed.os_version)
+
+
+def image_platform(image: Mapping[str, Any]) -> Platform:
+    arch, variant = normalize_arch(str(image.get("Architecture") or ""), str(image.get("Variant") or ""))
+    return Platform(normalize_os(str(image.get("Os") or "")), arch, variant)
+
+
+def same_platform(wanted: Platform, actual: Platform) -> bool:
+    """Whether ``actual`` (an image's, a manifest's) is ``wanted``; a part that is not known is not compared."""
+    if wanted.os is not None and wanted.os != actual.os:
+        return False
+    if wanted.arch is not None and wanted.arch != actual.arch:
+        return False
+    if wanted.variant and wanted.variant != actual.variant:
+        return False
+    return True
+
+
+def platform_matches(image: Mapping[str, Any], platform: str | None,
+                     engine_os: str | None = None, engine_arch: str | None = None) -> bool:
     """Whether a local image (inspect object) is of the platform asked for."""
     if not platform:
         return True
-    match = _PLATFORM.match(platform.replace("x86-64", "x86_64"))
-    if match is None:
-        return False
-    if str(image.get("Os") or "").lower() != match.group("os"):
-        return False
-    arch = match.group("arch")
-    actual = str(image.get("Architecture") or "").lower()
-    if arch and _ARCH_ALIASES.get(arch, arch) != _ARCH_ALIASES.get(actual, actual):
-        return False
-    variant = match.group("variant")
-    if variant and variant != str(image.get("Variant") or "").lower():
-        return False
-    return True
+    return same_platform(resolve_platform(platform, engine_os, engine_arch), image_platform(image))
+
+
+def manifest_platform(manifest: RemoteManifest) -> Platform:
+    arch, variant = normalize_arch(str(manifest.platform.get("architecture") or ""), str(manifest.platform.get("variant") or ""))
+    return Platform(normalize_os(str(manifest.platform.get("os") or "")), arch, variant)
 
 
 # --- search ----------------------------------------------------------------------------------

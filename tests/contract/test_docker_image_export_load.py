@@ -101,11 +101,14 @@ def test_export_again_compares_the_manifest_in_one_exec(archive_play) -> None:
     assert again.result["sha256"] == run.named("export").result["sha256"]
 
 
-def test_load_brings_back_what_is_missing_then_is_one_exec(archive_play) -> None:
+def test_load_brings_back_what_is_missing_then_is_two_execs(archive_play) -> None:
     host, run = archive_play
     assert run.named("remove nanoserver").changed
     checked = run.named("load check")
-    assert checked.status == "ok" and checked.changed and operations(checked) == ["file_info"], checked.msg
+    # the second exec reads the inspect objects of the archive's images (IDs known from the first)
+    assert checked.status == "ok" and checked.changed and operations(checked) == ["file_info", "run"], checked.msg
+    assert checked.exchanges[1].argvs == [["image", "inspect", "--", SERVERCORE_ID, NANOSERVER_ID]]
+    assert [image["Id"] for image in checked.result["images"]] == [SERVERCORE_ID]  # nanoserver: not loaded yet
     assert checked.exchanges[0].argvs == [["-xOf", ARCHIVE, "manifest.json"],
                                           ["image", "ls", "--all", "--no-trunc", "--format",
                                            '{"ID":{{json .ID}},"Repository":{{json .Repository}},"Tag":{{json .Tag}}}']]
@@ -114,12 +117,14 @@ def test_load_brings_back_what_is_missing_then_is_one_exec(archive_play) -> None
     assert operations(loaded) == ["file_info", "job_start", "job_status", "job_cleanup", "run"]
     assert loaded.job_argvs == [["image", "load", "--input", ARCHIVE]]
     assert loaded.result["loaded"] == [SERVERCORE, NANOSERVER]
-    assert loaded.result["images"] == [{"id": SERVERCORE_ID, "tags": [SERVERCORE]},
-                                       {"id": NANOSERVER_ID, "tags": [NANOSERVER]}]
+    assert loaded.result["archive_images"] == [{"id": SERVERCORE_ID, "tags": [SERVERCORE]},
+                                               {"id": NANOSERVER_ID, "tags": [NANOSERVER]}]
+    assert [image["Id"] for image in loaded.result["images"]] == [SERVERCORE_ID, NANOSERVER_ID]
     assert loaded.result["diff"]["before"] == {"images": {SERVERCORE_ID: [SERVERCORE], NANOSERVER_ID: None}}
     assert host.image(NANOSERVER)["Id"] == NANOSERVER_ID
     again = run.named("load again")
-    assert again.status == "ok" and not again.changed and operations(again) == ["file_info"], again.msg
+    assert again.status == "ok" and not again.changed and operations(again) == ["file_info", "run"], again.msg
+    assert [image["Id"] for image in again.result["images"]] == [SERVERCORE_ID, NANOSERVER_ID]
 
 
 def test_unreadable_archives_fail_clearly_and_load_nothing(archive_play) -> None:

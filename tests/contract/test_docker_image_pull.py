@@ -50,7 +50,13 @@ def test_check_mode_reports_missing_images(pull_play) -> None:
     checked = run.named("missing, check mode")
     assert checked.status == "ok" and checked.changed and checked.execs == 1
     assert checked.result["missing"] == ["mcr.microsoft.com/windows/servercore:ltsc2025"]
-    assert checked.result["diff"]["after"]["mcr.microsoft.com/windows/servercore:ltsc2025"] == "(would be pulled)"
+    # community.docker's diff shape: an image that would be pulled has the ID "unknown"
+    assert checked.result["diff"]["after"] == {"images": {
+        SERVERCORE: {"exists": True, "id": checked.result["images"][0]["id"]},
+        "mcr.microsoft.com/windows/servercore:ltsc2025": {"exists": True, "id": "unknown"}}}
+    assert checked.result["diff"]["before"]["images"]["mcr.microsoft.com/windows/servercore:ltsc2025"] == {"exists": False}
+    assert "image" not in checked.result  # two names: no single image
+    assert checked.result["actions"] == ["Pulled image mcr.microsoft.com/windows/servercore:ltsc2025"]
 
 
 def test_pull_always_in_check_mode_asks_the_registry_in_the_same_exec(pull_play) -> None:

@@ -52,11 +52,15 @@ def test_one_tag_of_two_is_untagged_only(remove_play) -> None:
     assert first.exchanges[1].argvs == [["image", "rm", "--", "registry.contoso.test/apps/webapp:latest"],
                                         ["image", "inspect", "--", WEBAPP_ID]]
     assert first.result["untagged"] == ["registry.contoso.test/apps/webapp:latest"] and first.result["deleted"] == []
+    digests = sorted(first.result["image"].get("RepoDigests") or [])
     assert first.result["diff"] == {
-        "before": {"image_id": WEBAPP_ID, "tags": ["registry.contoso.test/apps/webapp:1.4.2",
-                                                   "registry.contoso.test/apps/webapp:latest"]},
-        "after": {"image_id": WEBAPP_ID, "tags": ["registry.contoso.test/apps/webapp:1.4.2"]},
+        "before": {"exists": True, "id": WEBAPP_ID, "tags": ["registry.contoso.test/apps/webapp:1.4.2",
+                                                             "registry.contoso.test/apps/webapp:latest"],
+                   "digests": digests},
+        "after": {"exists": True, "id": WEBAPP_ID, "tags": ["registry.contoso.test/apps/webapp:1.4.2"],
+                  "digests": sorted(host.image("registry.contoso.test/apps/webapp:1.4.2").get("RepoDigests") or [])},
     }
+    assert first.result["actions"] == ["Removed image registry.contoso.test/apps/webapp:latest"]
     assert host.image("registry.contoso.test/apps/webapp:1.4.2")["RepoTags"] == ["registry.contoso.test/apps/webapp:1.4.2"]
     again = run.named("one tag again")
     assert again.status == "ok" and not again.changed and again.execs == 1, again.msg
@@ -82,7 +86,7 @@ def test_no_prune_and_the_diff_of_a_deleted_image(remove_play) -> None:
     assert removed.status == "ok" and removed.changed and removed.execs == 2, removed.msg
     assert removed.exchanges[1].argvs[0] == ["image", "rm", "--no-prune", "--", "mcr.microsoft.com/windows/nanoserver:ltsc2022"]
     assert removed.result["deleted"] == [NANOSERVER_ID]
-    assert removed.result["diff"]["after"] == {"image_id": None, "tags": []}
+    assert removed.result["diff"]["after"] == {"exists": False}
     assert host.image("mcr.microsoft.com/windows/nanoserver:ltsc2022") is None
 
 

@@ -43,6 +43,15 @@ def tag_play(request: pytest.FixtureRequest, new_windows_host: Callable[..., Con
     host.close()
 
 
+def target_diff(target: str, before: str | None, after: str | None) -> dict:
+    """community.docker's diff of one target: name, tag, exists, and the image ID when it exists."""
+    name, tag = target.rsplit(":", 1)
+
+    def state(image_id):
+        return dict({"name": name, "tag": tag, "exists": image_id is not None}, **({"id": image_id} if image_id else {}))
+    return {"before": {"images": [state(before)]}, "after": {"images": [state(after)]}}
+
+
 def test_check_mode_reports_the_change_and_changes_nothing(tag_play: tuple[ContractHost, PlayRun]) -> None:
     _host, run = tag_play
     checked = run.named("check mode")
@@ -50,7 +59,8 @@ def test_check_mode_reports_the_change_and_changes_nothing(tag_play: tuple[Contr
     assert checked.result["tagged_images"] == [TARGET]
     assert checked.execs == 1 and not checked.exchanges[0].state_changed
     assert checked.exchanges[0].argvs == [["image", "inspect", "--", SERVERCORE, TARGET]]
-    assert checked.result["diff"] == {"before": {TARGET: None}, "after": {TARGET: SERVERCORE_ID}}
+    assert checked.result["diff"] == target_diff(TARGET, None, SERVERCORE_ID)
+    assert checked.result["actions"] == ["Tagged image %s as %s" % (SERVERCORE_ID, TARGET)]
 
 
 def test_first_run_tags_with_two_execs(tag_play: tuple[ContractHost, PlayRun]) -> None:
@@ -63,7 +73,7 @@ def test_first_run_tags_with_two_execs(tag_play: tuple[ContractHost, PlayRun]) -
     assert write.argvs == [["image", "tag", "--", SERVERCORE_ID, TARGET]]
     assert first.result["tagged_images"] == [TARGET]
     assert first.result["image"]["Id"] == SERVERCORE_ID
-    assert first.result["diff"] == {"before": {TARGET: None}, "after": {TARGET: SERVERCORE_ID}}
+    assert first.result["diff"] == target_diff(TARGET, None, SERVERCORE_ID)
     assert TARGET in host.image(SERVERCORE)["RepoTags"]
 
 
@@ -73,7 +83,7 @@ def test_second_run_is_a_no_op_with_one_exec(tag_play: tuple[ContractHost, PlayR
     assert second.status == "ok" and not second.changed, second.msg
     assert second.execs == 1 and not second.exchanges[0].state_changed
     assert second.result["tagged_images"] == []
-    assert second.result["diff"] == {"before": {TARGET: SERVERCORE_ID}, "after": {TARGET: SERVERCORE_ID}}
+    assert second.result["diff"] == target_diff(TARGET, SERVERCORE_ID, SERVERCORE_ID)
 
 
 def test_missing_source_fails_naming_it(tag_play: tuple[ContractHost, PlayRun]) -> None:
@@ -105,7 +115,7 @@ def test_existing_images_overwrite_moves_the_tag(tag_play: tuple[ContractHost, P
     assert moved.status == "ok" and moved.changed, moved.msg
     assert moved.execs == 2
     assert moved.exchanges[1].argvs == [["image", "tag", "--", NANOSERVER_ID, WEBAPP_LATEST]]
-    assert moved.result["diff"] == {"before": {WEBAPP_LATEST: WEBAPP_ID}, "after": {WEBAPP_LATEST: NANOSERVER_ID}}
+    assert moved.result["diff"] == target_diff(WEBAPP_LATEST, WEBAPP_ID, NANOSERVER_ID)
     assert WEBAPP_LATEST in host.image(NANOSERVER)["RepoTags"]
     assert host.image("registry.contoso.test/apps/webapp:1.4.2")["RepoTags"] == ["registry.contoso.test/apps/webapp:1.4.2"]
 

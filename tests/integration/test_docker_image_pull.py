@@ -77,8 +77,8 @@ def test_check_first_and_second_run(run_playbook, docker_client, engine, small_i
         assert item["id"] == small_images[name] == rs.local_image(docker_client, name).id
         repository, tag = name.split("/", 1)[1].rsplit(":", 1)
         assert item["digest"] == rs.registry_manifest(engine.registry_anon, repository, tag)["_digest"]
-    assert result["diff"]["before"] == {name: None for name in names}
-    assert result["diff"]["after"] == small_images
+    assert result["diff"]["before"] == {"images": {name: {"exists": False} for name in names}}
+    assert result["diff"]["after"] == {"images": {name: {"exists": True, "id": image_id} for name, image_id in small_images.items()}}
     assert "docker_image_pull on localhost:" in run.stdout  # progress shown on the controller
 
     assert run.task("second")["changed"] is False
@@ -112,7 +112,9 @@ def test_pull_always_picks_up_a_new_image_for_the_tag(run_playbook, docker_clien
     assert run.task("predict")["result"]["images"][0]["id"] == first_id
     item = run.task("always")["result"]["images"][0]
     assert item["changed"] is True and item["id"] == second_id == rs.local_image(docker_client, name).id
-    assert run.task("always")["result"]["diff"] == {"before": {name: first_id}, "after": {name: second_id}}
+    assert run.task("always")["result"]["diff"] == {
+        "before": {"exists": True, "id": first_id, "images": {name: {"exists": True, "id": first_id}}},
+        "after": {"exists": True, "id": second_id, "images": {name: {"exists": True, "id": second_id}}}}
 
 
 def test_bad_input_and_unknown_tags_fail_clearly(run_playbook, engine, small_images):

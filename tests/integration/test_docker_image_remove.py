@@ -21,16 +21,16 @@ def test_remove_one_tag_of_several_then_the_image(run_playbook, docker_client, r
 
     checked = run_playbook([remove(repo + ":a", "check")], check=True, diff=True).assert_ok().task("check")
     assert checked["changed"] is True
-    assert checked["result"]["diff"]["before"]["image_id"] == image.id
-    assert sorted(checked["result"]["diff"]["before"]["tags"]) == sorted([repo + ":a", repo + ":b"])
-    assert checked["result"]["diff"]["after"] == {"image_id": image.id, "tags": [repo + ":b"]}
+    assert checked["result"]["diff"]["before"]["id"] == image.id
+    assert checked["result"]["diff"]["before"]["tags"] == sorted([repo + ":a", repo + ":b"])
+    assert checked["result"]["diff"]["after"] == {"exists": True, "id": image.id, "tags": [repo + ":b"], "digests": []}
     assert sorted(docker_client.images.get(image.id).tags) == sorted([repo + ":a", repo + ":b"])
 
     run = run_playbook([remove(repo, "first", tag="a"), remove(repo + ":a", "second")], diff=True, verbosity=3).assert_ok()
     first, second = run.task("first")["result"], run.task("second")["result"]
     assert first["changed"] is True and exec_count(run, "first") == 2
     assert first["untagged"] == [repo + ":a"] and first["deleted"] == []
-    assert first["diff"]["after"] == {"image_id": image.id, "tags": [repo + ":b"]}
+    assert first["diff"]["after"] == {"exists": True, "id": image.id, "tags": [repo + ":b"], "digests": []}
     assert second["changed"] is False and exec_count(run, "second") == 1
     assert docker_client.images.get(image.id).tags == [repo + ":b"]
 
@@ -71,10 +71,10 @@ def test_containers_block_removal_unless_forced(run_playbook, docker_client, rep
                             remove(repo + ":stopped", "after")], diff=True).assert_ok()
         forced, forced_running = run.task("forced")["result"], run.task("forced-running")["result"]
         assert forced["changed"] is True and forced["deleted"] == [stopped_image.id]
-        assert forced["diff"]["after"] == {"image_id": None, "tags": []}
+        assert forced["diff"]["after"] == {"exists": False}
         assert forced_running["changed"] is True and forced_running["deleted"] == []
         assert forced_running["untagged"] == [repo + ":running"]
-        assert forced_running["diff"]["after"] == {"image_id": running_image.id, "tags": []}
+        assert forced_running["diff"]["after"] == {"exists": True, "id": running_image.id, "tags": [], "digests": []}
         assert run.task("after")["changed"] is False
         # only stopped containers: the engine deleted the image; a running one keeps it, untagged
         assert image_or_none(docker_client, stopped_image.id) is None

@@ -46,8 +46,11 @@ def test_check_mode_then_tag_then_nothing_to_do(run_playbook, docker_client, rep
     assert checked["changed"] is True and exec_count(run, "check") == 1
     assert checked["result"]["image"]["Id"] == source.id
     assert checked["result"]["tagged_images"] == tagged and checked["result"]["kept_images"] == []
-    assert checked["diff"] == {"before": {tagged[0]: None, tagged[1]: None},
-                               "after": {tagged[0]: source.id, tagged[1]: source.id}}
+    assert checked["diff"] == {
+        "before": {"images": [{"name": repo + "-a", "tag": "latest", "exists": False},
+                              {"name": repo + "-b", "tag": "v1", "exists": False}]},
+        "after": {"images": [{"name": repo + "-a", "tag": "latest", "exists": True, "id": source.id},
+                             {"name": repo + "-b", "tag": "v1", "exists": True, "id": source.id}]}}
     assert image_or_none(docker_client, tagged[0]) is None and image_or_none(docker_client, tagged[1]) is None
     assert docker_client.images.get(source.id).tags == [repo + ":latest"]
 
@@ -84,15 +87,18 @@ def test_source_by_id_and_targets_naming_another_image(run_playbook, docker_clie
     assert moved["changed"] is True and exec_count(run, "overwrite") == 2
     assert moved["result"]["image"]["Id"] == source.id
     assert moved["result"]["tagged_images"] == [repo + ":moved"] and moved["result"]["kept_images"] == []
-    assert moved["diff"] == {"before": {repo + ":moved": other.id}, "after": {repo + ":moved": source.id}}
+    assert moved["diff"] == {"before": {"images": [{"name": repo, "tag": "moved", "exists": True, "id": other.id}]},
+                             "after": {"images": [{"name": repo, "tag": "moved", "exists": True, "id": source.id}]}}
 
     kept = run.task("keep")
     assert kept["changed"] is True and exec_count(run, "keep") == 2
     assert kept["result"]["image"]["Id"] == source.id
     assert kept["result"]["tagged_images"] == [repo + ":new"]
     assert kept["result"]["kept_images"] == [repo + ":kept"]
-    assert kept["diff"] == {"before": {repo + ":kept": other.id, repo + ":new": None},
-                            "after": {repo + ":kept": other.id, repo + ":new": source.id}}
+    assert kept["diff"] == {"before": {"images": [{"name": repo, "tag": "kept", "exists": True, "id": other.id},
+                                                  {"name": repo, "tag": "new", "exists": False}]},
+                            "after": {"images": [{"name": repo, "tag": "kept", "exists": True, "id": other.id},
+                                                 {"name": repo, "tag": "new", "exists": True, "id": source.id}]}}
     again = run.task("keep again")
     assert again["changed"] is False and exec_count(run, "keep again") == 1
     assert again["result"]["tagged_images"] == [] and again["result"]["kept_images"] == [repo + ":kept"]

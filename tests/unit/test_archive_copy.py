@@ -210,11 +210,20 @@ class CopyHost:
         return "".join(json.dumps({"ID": image_id, "Repository": tag.rsplit(":", 1)[0], "Tag": tag.rsplit(":", 1)[1]})
                        + "\n" for image_id, tags in self.images.items() for tag in tags or ["<none>:<none>"])
 
+    def answer(self, arguments) -> str:
+        """docker image ls rows, or docker image inspect's objects of the IDs asked for."""
+        arguments = list(arguments)
+        if arguments[:2] == ["image", "inspect"]:
+            return json.dumps([{"Id": image_id, "RepoTags": tags} for image_id, tags in self.images.items()
+                               if image_id in arguments])
+        return self.rows()
+
     def execute(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         self.execs.append(operation)
         if operation == "file_info":
             files = [self.file_state(f["path"], f["hash"]) for f in payload["files"]]
-            results = [{"rc": 0, "stdout": self.rows(), "stderr": ""} for _call in payload["calls"]]
+            results = [{"rc": 0, "stdout": self.answer(call.get("argv") or call["cmdline"].split()), "stderr": ""}
+                       for call in payload["calls"]]
             return {"files": files, "results": results, "error": None}
         if operation == "join_parts":  # what JOIN_PARTS does
             joined = b""
@@ -243,7 +252,7 @@ class CopyHost:
         self.execs.append("run")
         # after a load: the engine has what the archive holds
         self.images.setdefault(IMAGE_A, ["wct3/a:1"])
-        return [CallResult(call, 0, self.rows(), "") for call in calls]
+        return [CallResult(call, 0, self.answer(call.arguments), "") for call in calls]
 
     def reconnect(self) -> None:
         pass

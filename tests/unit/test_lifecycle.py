@@ -508,8 +508,10 @@ def test_remove_one_tag_of_several_removes_only_that_tag():
     host = remove_host(tags=("wct3/web:1", "wct3/web:2"), ancestors=[{"ID": "x" * 64, "Names": "c1", "Status": "Up"}])
     result = action(RemoveAction, diff=True).execute(host, defaults(RemoveAction, name="wct3/web", tag="1"))
     assert result["changed"] and result["untagged"] == ["wct3/web:1"] and result["deleted"] == []
-    assert result["diff"] == {"before": {"image_id": IMAGE_A, "tags": ["wct3/web:1", "wct3/web:2"]},
-                              "after": {"image_id": IMAGE_A, "tags": ["wct3/web:2"]}}
+    # community.docker's diff shape
+    assert result["diff"] == {"before": {"exists": True, "id": IMAGE_A, "tags": ["wct3/web:1", "wct3/web:2"], "digests": []},
+                              "after": {"exists": True, "id": IMAGE_A, "tags": ["wct3/web:2"], "digests": []}}
+    assert result["actions"] == ["Removed image wct3/web:1"]
     assert host.images[IMAGE_A]["RepoTags"] == ["wct3/web:2"]
     assert ["docker", "image", "rm", "--", "wct3/web:1"] in host.argvs
     assert len(host.execs) == 2
@@ -539,7 +541,7 @@ def test_forced_removal_keeps_an_image_that_a_running_container_uses():
     host = remove_host(ancestors=[{"ID": "1" * 64, "Names": "c", "Status": "Up 5 minutes (Paused)"}])
     result = action(RemoveAction, check=True, diff=True).execute(
         host, defaults(RemoveAction, name="wct3/web:1", force=True))
-    assert result["changed"] and result["diff"]["after"] == {"image_id": IMAGE_A, "tags": []}
+    assert result["changed"] and result["diff"]["after"] == {"exists": True, "id": IMAGE_A, "tags": [], "digests": []}
     assert result["deleted"] == [] and result["untagged"] == ["wct3/web:1"]
     assert len(host.execs) == 1 and host.images[IMAGE_A]["RepoTags"] == ["wct3/web:1"]
 
@@ -811,7 +813,9 @@ def test_load_then_no_change():
     host = load_host(load_output="Loaded image: wct3/a:1\nLoaded image ID: %s\n" % IMAGE_B)
     result = action(LoadAction, diff=True).execute(host, defaults(LoadAction, path="/srv/ab.tar"))
     assert result["changed"] and result["loaded"] == ["wct3/a:1", IMAGE_B]
-    assert result["images"] == [{"id": IMAGE_A, "tags": ["wct3/a:1"]}, {"id": IMAGE_B, "tags": []}]
+    assert result["archive_images"] == [{"id": IMAGE_A, "tags": ["wct3/a:1"]}, {"id": IMAGE_B, "tags": []}]
+    # community.docker's images: the inspect objects of the archive's images, read back after the load
+    assert [found["Id"] for found in result["images"]] == [IMAGE_A, IMAGE_B]
     assert result["image_names"] == ["wct3/a:1", IMAGE_B]
     assert result["diff"]["before"] == {"images": {IMAGE_A: None, IMAGE_B: None}}
     assert [execution[0] for execution in host.execs] == ["file_info", "job_start", "job_status", "job_cleanup", "run"]
@@ -819,13 +823,16 @@ def test_load_then_no_change():
 
     host = load_host(present=[image(IMAGE_A, ["wct3/a:1", "wct3/a:9"]), image(IMAGE_B, [])])
     again = action(LoadAction).execute(host, defaults(LoadAction, path="/srv/ab.tar"))
-    assert not again["changed"] and again["loaded"] == [] and len(host.execs) == 1
+    # Two execs: the archive's image IDs come from the first one, their inspect objects from the second.
+    assert not again["changed"] and again["loaded"] == [] and len(host.execs) == 2
+    assert [found["Id"] for found in again["images"]] == [IMAGE_A, IMAGE_B]
+    assert host.argvs[-1] == ["docker", "image", "inspect", "--", IMAGE_A, IMAGE_B]
 
 
 def test_load_when_a_tag_is_missing_and_check_mode():
     host = load_host(present=[image(IMAGE_A, ["wct3/a:2"]), image(IMAGE_B, [])])
     result = action(LoadAction, check=True).execute(host, defaults(LoadAction, path="/srv/ab.tar"))
-    assert result["changed"] and len(host.execs) == 1
+    assert result["changed"] and len(host.execs) == 2
     assert not any(argv[1:3] == ["image", "load"] for argv in host.argvs)
 
 

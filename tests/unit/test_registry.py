@@ -358,6 +358,52 @@ def test_bad_platforms(value):
         registry.check_platform(value)
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    # one word: an OS when it is a known GOOS, otherwise an architecture (containerd's Parse)
+    ("linux", ("linux", None, "")),
+    ("macos", ("darwin", None, "")),
+    ("amd64", (None, "amd64", "")),
+    ("x86_64", (None, "amd64", "")),
+    ("aarch64", (None, "arm64", "")),
+    ("armhf", (None, "arm", "")),  # arm/v7 is arm: the default variant
+    ("armel", (None, "arm", "v6")),
+    ("i386", (None, "386", "")),
+    ("linux/x86-64", ("linux", "amd64", "")),
+    ("linux/amd64/v1", ("linux", "amd64", "")),
+    ("linux/amd64/v3", ("linux", "amd64", "v3")),
+    ("linux/arm64/v8", ("linux", "arm64", "")),
+    ("linux/aarch64/8", ("linux", "arm64", "")),
+    ("linux/arm", ("linux", "arm", "")),
+    ("linux/arm/7", ("linux", "arm", "v7")),
+    ("linux/arm/6", ("linux", "arm", "v6")),
+    ("Windows/AMD64", ("windows", "amd64", "")),
+])
+def test_platforms_are_normalised_as_docker_does(value, expected):
+    parsed = registry.parse_platform(value)
+    assert (parsed.os, parsed.arch, parsed.variant) == expected
+
+
+@pytest.mark.parametrize("value", ["foo", "linux/foo", "plan10/amd64", "amd64/linux"])
+def test_unknown_os_or_architecture_is_refused(value):
+    with pytest.raises(OptionError, match=r"^platform: .*(unknown|neither)"):
+        registry.check_platform(value)
+
+
+def test_missing_parts_come_from_the_engine():
+    amd64 = {"Os": "linux", "Architecture": "amd64"}
+    arm64 = {"Os": "linux", "Architecture": "arm64", "Variant": "v8"}
+    assert registry.platform_matches(amd64, "amd64", "linux", "amd64")
+    assert registry.platform_matches(amd64, "x86_64", "linux", "amd64")
+    assert not registry.platform_matches(amd64, "arm64", "linux", "amd64")
+    assert registry.platform_matches(arm64, "arm64", "linux", "amd64")
+    assert registry.platform_matches(arm64, "aarch64", "linux", "amd64")
+    assert not registry.platform_matches(arm64, "linux", "linux", "amd64")  # linux alone: the engine's amd64
+    assert not registry.platform_matches(amd64, "amd64", "windows", "amd64")
+    assert registry.read_engine_platform(CallResult(registry.engine_platform_call(), 0, '{"Os":"linux","Arch":"x86_64"}', "")) \
+        == ("linux", "amd64")
+    assert registry.read_engine_platform(CallResult(registry.engine_platform_call(), 1, "", "boom")) == (None, None)
+
+
 def test_platform_matching():
     windows = {"Os": "windows", "Architecture": "amd64"}
     arm = {"Os": "linux", "Architecture": "arm64", "Variant": "v8"}

@@ -280,6 +280,8 @@ class Engine:
                 "config": {"digest": self.remote[name]["Id"]}, "layers": []}}), "")
         if argv[:1] == ["info"]:
             return (0, '{"InsecureRegistryCIDRs":["127.0.0.0/8"],"IndexConfigs":{}}', "")
+        if argv[:1] == ["version"]:
+            return (0, '{"Os":"linux","Arch":"amd64","Version":"28.2.2"}', "")
         raise AssertionError(argv)
 
 
@@ -307,7 +309,50 @@ def test_pull_runs_one_job_for_the_missing_images_only():
     assert result["changed"] is True
     assert result["images"][1] == {"reference": B, "id": ID_B, "digest": D1, "changed": True, "pulled": True}
     assert result["images"][0]["changed"] is False
-    assert result["diff"] == {"before": {A: ID_A, B: None}, "after": {A: ID_A, B: ID_B}}
+    assert result["diff"] == {"before": {"images": {A: {"exists": True, "id": ID_A}, B: {"exists": False}}},
+                              "after": {"images": {A: {"exists": True, "id": ID_A}, B: {"exists": True, "id": ID_B}}}}
+    assert result["actions"] == ["Pulled image %s" % B] and "image" not in result  # image: with one name only
+
+
+@pytest.mark.parametrize("platform", ["amd64", "x86_64", "linux", "linux/x86-64", "LINUX/AMD64/v1"])
+def test_pull_missing_with_the_engines_platform_pulls_nothing(platform):
+    # An architecture alone (or an OS alone) takes the rest from the engine, as docker does.
+    for check in (True, False):
+        host = ScriptedHost(Engine({A: image(ID_A, [A])}, {A: image(ID_B, [A])}))
+        result = action(docker_image_pull, check=check).execute(
+            host, args_of(docker_image_pull, name=[A], platform=platform, pull="not_present"))
+        assert result["changed"] is False and result["actions"] == [] and host.operations() == ["run"]
+        assert result["image"]["Id"] == ID_A and result["diff"]["before"] == result["diff"]["after"]
+
+
+@pytest.mark.parametrize("platform", ["arm64", "aarch64", "linux/arm64/v8", "windows"])
+def test_pull_missing_of_another_platform_pulls(platform):
+    host = ScriptedHost(Engine({A: image(ID_A, [A])}, {A: image(ID_B, [A], os_="linux", arch="arm64")}))
+    predicted = action(docker_image_pull, check=True).execute(
+        host, args_of(docker_image_pull, name=[A], platform=platform))
+    assert predicted["changed"] is True and predicted["diff"]["after"]["id"] == "unknown"
+    result = action(docker_image_pull).execute(host, args_of(docker_image_pull, name=[A], platform=platform))
+    assert result["changed"] is True and result["actions"] == ["Pulled image %s" % A]
+    assert host.sent[-4][1]["calls"][0]["argv"] == ["image", "pull", "--platform", platform, "--", A]
+
+
+def test_pull_always_check_mode_sees_another_platform():
+    # The registry's tag is the local image (amd64), but the task asks for arm64: a change.
+    host = ScriptedHost(Engine({A: image(ID_A, [A])}, {A: image(ID_A, [A])}))
+    result = action(docker_image_pull, check=True).execute(
+        host, args_of(docker_image_pull, name=[A], pull="always", platform="linux/arm64"))
+    assert result["changed"] is True and result["actions"] == ["Pulled image %s" % A]
+    same = action(docker_image_pull, check=True).execute(
+        host, args_of(docker_image_pull, name=[A], pull="always", platform="linux/amd64"))
+    assert same["changed"] is False
+
+
+@pytest.mark.parametrize("platform", ["", "foo", "linux/foo", "plan10/amd64", "linux/amd64/v1/x", ["linux"]])
+def test_pull_refuses_a_bad_platform_before_anything_runs(platform):
+    host = ScriptedHost(Engine({}, {}))
+    with pytest.raises(TaskFailed, match=r"^platform: "):
+        action(docker_image_pull).execute(host, args_of(docker_image_pull, name=[A], platform=platform))
+    assert host.operations() == []
 
 
 def test_pull_always_with_an_unchanged_image_is_not_a_change():
