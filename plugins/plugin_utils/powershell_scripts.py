@@ -1571,7 +1571,8 @@ try {
     $me = [Security.Principal.WindowsIdentity]::GetCurrent().User.Value
     foreach ($sid in @('S-1-5-18', 'S-1-5-32-544', $me)) {
         $identity = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid
-        $rule = New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList $identity, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow'
+        $rule = New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList @(
+            $identity, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')
         $security.AddAccessRule($rule)
     }
     $null = [IO.Directory]::CreateDirectory($directory, $security)

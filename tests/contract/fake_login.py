@@ -53,7 +53,7 @@ from fake_windows_host import (
 
 # SHA-256 of the scripts this emulation was written against (see EMULATED_SCRIPTS).
 LOGIN_STATE_SHA256 = "074b28d0bb7e6b25ad7fb64c1fd9608cc3300d570421432eb0d7c0db2d591a13"
-LOGIN_VERIFY_SHA256 = "8fa8e44ab8c2b812c25d4997bba910e2ac37c9486a7869954fbde9681d6eecc7"
+LOGIN_VERIFY_SHA256 = "4f332d101789ee47c84afafea517bdfc6a0fa94dc9bac0c46d54b050278fc41a"
 
 NOT_FOUND = "credentials not found in native keychain\n"
 # The protected ACL login_verify gives its directory (inheritance off).

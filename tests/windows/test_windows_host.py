@@ -401,8 +401,8 @@ def test_login_state_compares_the_stored_credential_on_the_host(tmp_path: Path, 
 
 
 @pytest.mark.parametrize("right", [True, False], ids=["right-password", "wrong-password"])
-def test_login_verify_logs_in_in_a_private_directory_that_is_removed(engine: dict[str, Any], tmp_path: Path,
-                                                                    right: bool) -> None:
+def test_login_verify_logs_in_in_a_private_directory_that_is_removed(
+        engine: dict[str, Any], tmp_path: Path, right: bool) -> None:
     config_dir = tmp_path / "docker"
     config_dir.mkdir()
     (config_dir / "config.json").write_text("{}", encoding="utf-8")
