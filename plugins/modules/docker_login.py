@@ -10,11 +10,18 @@ version_added: 0.1.0
 description:
   - Logs the Docker client of the managed host in to Docker Hub or a private registry (workflow S15, C(docker login)),
     or logs it out (O(state=absent), C(docker logout)).
-  - Idempotent by the Docker client configuration of the host. When it already holds credentials for O(registry_url)
-    and the same O(username), nothing is done and the task reports no change (one round trip), unless O(reauthorize).
-    The password itself is not compared; set O(reauthorize=true) after changing it.
-  - The password travels only on the standard input of C(docker login --password-stdin). It is never part of a
-    command line, a script, a file written by the module, a result or C(-vvv) output.
+  - Idempotent by the stored credentials. When the Docker client configuration of the host already holds exactly
+    O(username) and O(password) for O(registry_url) (in C(config.json) or in its credential helper), nothing is done
+    and the task reports no change (one round trip), unless O(reauthorize). When it holds other credentials (another
+    user, or a password that was changed), the module logs in again and reports a change.
+  - The comparison never sends a secret back to the controller. The controller sends the host a random salt and the
+    HMAC-SHA256 of C(username:password) with it; the host computes the same of what it stores (the C(auth) of
+    C(config.json), or what the credential helper's C(get) returns) and answers only whether they are equal.
+  - In check mode the registry checks the credentials whenever they differ from the stored ones (C(docker login) with a
+    private temporary Docker configuration on the host, removed afterwards; the real configuration is not written).
+    So a wrong password fails in check mode as it would in a real run.
+  - The password travels only on the standard input of the host's scripts (C(docker login --password-stdin)). It is
+    never part of a command line, a script, a file written by the module, a result or C(-vvv) output.
   - A wrong password fails the task with the registry's answer, and Docker writes nothing to the configuration.
 author:
   - wincontainers.images developers (@wincontainers)
@@ -37,8 +44,8 @@ options:
     type: str
   reauthorize:
     description:
-      - Log in again even when the configuration already holds credentials for O(username), for example after a
-        password change. The task then always reports a change.
+      - Log in again even when the configuration already holds exactly these credentials. The task then always reports
+        a change (in check mode, after the registry accepted the credentials).
     type: bool
     default: false
     aliases: [reauth]
@@ -60,7 +67,7 @@ options:
       - An absolute path on the managed host (V(C:\\...) or V(\\\\server\\share\\...) on Windows, V(/...) on Linux); a
         relative path is refused before anything runs. C(~) is not expanded.
     type: str
-    aliases: [docker_config]
+    aliases: [dockercfg_path, docker_config]
 extends_documentation_fragment:
   - wincontainers.images.attributes
   - wincontainers.images.attributes.CHANGING_MODULE
@@ -77,8 +84,15 @@ notes:
     again as long as the file holds no credentials."
   - "Which user is logged in is read from C(config.json) (the user part of the stored C(auth); the password part is
     discarded on the host) or, for a credential helper, from its C(list) command, which returns server and user
-    names only. Helpers the module asks: C(desktop), C(wincred), C(pass), C(secretservice), C(osxkeychain); with any
-    other helper the module cannot tell who is logged in and logs in again."
+    names only; whether the stored password is O(password) is decided on the host as described above. Helpers the
+    module asks: C(desktop), C(wincred), C(pass), C(secretservice), C(osxkeychain); with any other helper the module
+    cannot tell who is logged in and logs in again."
+  - "A registry that answers a login with an identity token (Docker then stores the token instead of the password,
+    C(identitytoken) in C(config.json)) cannot be compared with a password: the module logs in again at every run and
+    reports a change."
+  - "In check mode, verifying credentials needs the Docker engine and the registry, as a real login does. The
+    temporary configuration holds no Docker context: with a Docker context selected in the host's configuration
+    (rather than E(DOCKER_HOST)) the check asks the default engine."
   - Docker Hub needs internet access from the managed host; the tests of this module use a private registry
     (TLS and basic authentication).
 seealso:
@@ -121,6 +135,23 @@ username:
   returned: success and O(state=present)
   type: str
   sample: deploy
+login_result:
+  description:
+    - The registry and user of the login, as community.docker.docker_login returns them. Never holds the password.
+  returned: success and O(state=present)
+  type: dict
+  contains:
+    serveraddress:
+      description: The registry, as RV(registry).
+      type: str
+      sample: registry.example.com:5000
+    username:
+      description: The user, as RV(username).
+      type: str
+      sample: deploy
+  sample:
+    serveraddress: registry.example.com:5000
+    username: deploy
 config_file:
   description: The Docker configuration file on the host.
   returned: success

@@ -4,8 +4,10 @@
 Everything here is controller-side decision logic on data the host returned:
 
 * ``parse_registry_url`` / ``DockerConfig``: which key ``docker login`` stores a registry's
-  credentials under, and which user the host's ``config.json`` (or its credential helper) holds
-  credentials for. The host answers user names only (the ``docker_config`` script); no secret
+  credentials under, which user the host's ``config.json`` (or its credential helper) holds
+  credentials for, and whether they are the task's credentials. The host answers user names and
+  one word per stored credential (``login_state``: match, differs, token, absent, unknown),
+  compared on the host with a salted HMAC (``login_request``); no secret, and no hash of one,
   ever reaches the controller.
 * ``manifest_call`` / ``read_manifest`` / ``registry_holds``: what a registry holds for a tag,
   read with ``docker manifest inspect --verbose`` (the docker CLI's own registry client, so the
@@ -16,7 +18,11 @@ Everything here is controller-side decision logic on data the host returned:
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import ipaddress
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -134,6 +140,34 @@ def config_environment(config_dir: str | None) -> dict[str, str] | None:
     return {"DOCKER_CONFIG": config_dir} if config_dir else None
 
 
+def registry_hosts(registry: Registry) -> list[str]:
+    """The host names whose stored credentials are the registry's (docker's ConvertToHostname of a key)."""
+    if registry.is_docker_hub:
+        return sorted(DOCKER_HUB_HOSTS)
+    return [registry.key]
+
+
+def credential_digest(salt: bytes, username: str, password: str) -> str:
+    """HMAC-SHA256 of ``user:password`` (what config.json's ``auth`` holds, base64-encoded) keyed by a salt."""
+    return base64.b64encode(hmac.new(salt, ("%s:%s" % (username, password)).encode("utf-8"), hashlib.sha256).digest()).decode("ascii")
+
+
+def login_request(config_dir: str | None, registry: Registry, username: str | None = None,
+                  password: str | None = None) -> dict[str, Any]:
+    """The ``login_state`` request: with credentials, a new random salt and their salted HMAC, so
+    the host can tell whether it stores exactly these credentials; the password itself is not sent."""
+    request: dict[str, Any] = {"config_dir": config_dir, "hosts": registry_hosts(registry), "server": registry.address}
+    if username is not None and password is not None:
+        salt = os.urandom(32)
+        request["salt"] = base64.b64encode(salt).decode("ascii")
+        request["digest"] = credential_digest(salt, username, password)
+    return request
+
+
+# What login_state answers for a stored credential compared with the task's.
+CREDENTIAL_WORDS = frozenset(("match", "differs", "token", "absent", "unknown"))
+
+
 @dataclass(frozen=True)
 class LoginState:
     """What the host's Docker configuration holds for one registry."""
@@ -142,6 +176,12 @@ class LoginState:
     user: str | None
     store: str  # "file" or the credential helper's name
     error: str | None = None
+    credential: str | None = None  # the stored credential against the task's: one of CREDENTIAL_WORDS, or None
+
+    @property
+    def same_credentials(self) -> bool:
+        """The host stores exactly the task's user and password for the registry."""
+        return self.credential == "match"
 
 
 @dataclass
@@ -159,6 +199,7 @@ class DockerConfig:
 
     @classmethod
     def from_answer(cls, answer: Mapping[str, Any]) -> DockerConfig:
+        """From the answer of ``login_state`` (or of the older ``docker_config``, without comparisons)."""
         return cls(
             config_dir=str(answer.get("config_dir") or ""),
             config_file=str(answer.get("config_file") or ""),
@@ -194,18 +235,45 @@ class DockerConfig:
                 entry = next((e for k, e in self.auths.items() if config_key(k) == registry.key), None)
             if not entry or not (entry.get("auth") or entry.get("identity_token")):
                 return LoginState(False, None, store)
-            return LoginState(True, entry.get("user") or None, store)
+            return LoginState(True, entry.get("user") or None, store, credential=_word(entry.get("credential")))
         if not self.names_credentials:
             # A pristine configuration: the helper docker would pick holds nothing of docker's yet.
             return LoginState(False, None, store)
         helper = self.helpers.get(store) or {}
         users = helper.get("users")
+        credentials = helper.get("credentials") or {}
         if users is None:
-            return LoginState(None, None, store, helper.get("error") or "the credential helper was not asked")
+            word = _word(credentials.get(registry.address))
+            if word == "match":  # "list" failed, "get" found exactly the task's credentials
+                return LoginState(True, None, store, credential=word)
+            return LoginState(None, None, store, helper.get("error") or "the credential helper was not asked",
+                              credential=word)
         for server, user in users.items():
             if config_key(server) == registry.key:
-                return LoginState(True, user or None, store)
+                return LoginState(True, user or None, store, credential=_word(credentials.get(server)))
         return LoginState(False, None, store)
+
+
+def _word(value: Any) -> str | None:
+    return value if value in CREDENTIAL_WORDS else None
+
+
+def login_call(registry: Registry, username: str, password: str, environment: Mapping[str, str] | None = None) -> Call:
+    """``docker login --password-stdin``: the password only ever on the call's stdin."""
+    return Call(("login", "--username", username, "--password-stdin", END_OF_FLAGS, registry.address),
+                stdin=password, environment=dict(environment) if environment else None)
+
+
+def verify_login(host: Host, call: Call) -> CallResult:
+    """Run a ``login_call`` with DOCKER_CONFIG in a new private directory on the host that is removed
+    afterwards (``login_verify``): the registry checks the credentials, nothing is written."""
+    request = host.dialect.call_request(call.exe, list(call.arguments))
+    request["stdin"] = call.stdin
+    if call.environment:
+        request["env"] = dict(call.environment)
+    answer = host.execute("login_verify", {"call": request})
+    result = answer.get("result") or {}
+    return CallResult(call, int(result.get("rc", 1)), result.get("stdout") or "", result.get("stderr") or "")
 
 
 # Docker's answer when a credential helper cannot use the Windows credential manager, as in

@@ -1198,3 +1198,7 @@ import fake_lifecycle  # noqa: E402  (docker_commit, docker_image_remove/history
 fake_base_images.register()
 fake_lifecycle.register()
 fake_jobs.register()
+
+import fake_login  # noqa: E402  (docker_login's login_state and login_verify; see that file)
+
+fake_login.register()

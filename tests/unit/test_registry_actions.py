@@ -4,6 +4,9 @@ password travels (only ever the ``stdin`` of the ``docker login`` call)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from types import SimpleNamespace
 from typing import Any, Callable
@@ -41,7 +44,10 @@ class ScriptedHost(Host):
     """A real ``Host`` (its ``run`` builds the real requests) whose execs are answered here.
 
     ``docker(argv, request) -> (rc, stdout, stderr)`` answers each docker call; ``configs``
-    answers ``docker_config``. Detached jobs finish at their first poll.
+    answers ``docker_config`` and ``login_state``: an auths entry with a ``stored`` (user, password)
+    is compared with the request's salted HMAC as the host script does, and the stored pair is never
+    part of the answer. ``login_verify`` runs its call through ``docker`` and records it in
+    ``verified``. Detached jobs finish at their first poll.
     """
 
     def __init__(self, docker: Callable[[list[str], dict], tuple[int, str, str]], config: dict | None = None,
@@ -53,6 +59,7 @@ class ScriptedHost(Host):
         self.config = config or {}
         self.sent: list[tuple[str, dict]] = []
         self.job: dict | None = None
+        self.verified: list[dict] = []
 
     def reconnect(self) -> None:
         pass
@@ -67,11 +74,19 @@ class ScriptedHost(Host):
         self.sent.append((operation, json.loads(json.dumps(payload))))
         if operation == "run":
             return {"results": [self._answer(call) for call in payload["calls"]], "error": None}
-        if operation == "docker_config":
+        if operation in ("docker_config", "login_state"):
             answer = {"config_dir": "/h/.docker", "config_file": "/h/.docker/config.json", "exists": True,
                       "creds_store": None, "cred_helpers": {}, "auths": {}, "helpers": {}, "default_store": None}
-            answer.update(self.config)
+            answer.update(json.loads(json.dumps(self.config)))
+            for entry in answer["auths"].values():
+                stored = entry.pop("stored", None)
+                if operation == "login_state" and payload.get("digest") and stored:
+                    mine = hmac.new(base64.b64decode(payload["salt"]), ("%s:%s" % tuple(stored)).encode(), hashlib.sha256)
+                    entry["credential"] = "match" if base64.b64encode(mine.digest()).decode() == payload["digest"] else "differs"
             return answer
+        if operation == "login_verify":
+            self.verified.append(payload["call"])
+            return {"result": self._answer(payload["call"]), "removed": True, "error": None}
         if operation == "job_start":
             self.job = {"outputs": [self._answer(call) for call in payload["calls"]]}
             return {"state": "started", "error": None}
@@ -127,16 +142,84 @@ def login_docker(rc=0, stderr=""):
     return docker
 
 
-def logged_in(user):
-    return {"auths": {REGISTRY: {"user": user, "auth": True, "identity_token": False}}}
+def logged_in(user, password=PASSWORD):
+    return {"auths": {REGISTRY: {"user": user, "auth": True, "identity_token": False, "stored": [user, password]}}}
 
 
-def test_login_is_a_no_op_in_one_exec_when_the_user_is_logged_in():
+def test_login_is_a_no_op_in_one_exec_when_the_same_credentials_are_stored():
     host = ScriptedHost(login_docker(), logged_in("deploy"))
     result = action(docker_login).execute(
         host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password=PASSWORD))
-    assert result["changed"] is False and host.operations() == ["docker_config"]
+    assert result["changed"] is False and host.operations() == ["login_state"]
     assert result["registry"] == REGISTRY and result["credentials_store"] == "file"
+    assert result["login_result"] == {"serveraddress": REGISTRY, "username": "deploy"}
+
+
+def test_the_state_request_carries_a_salted_hmac_and_never_the_password():
+    host = ScriptedHost(login_docker(), logged_in("deploy"))
+    plugin = action(docker_login)
+    plugin.execute(host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password=PASSWORD))
+    plugin.execute(host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password=PASSWORD))
+    first, second = (payload for _operation, payload in host.sent)
+    assert set(first) == {"config_dir", "hosts", "server", "salt", "digest"} and first["hosts"] == [REGISTRY]
+    assert PASSWORD not in json.dumps(first, ensure_ascii=False) and PASSWORD not in json.dumps(first)
+    expected = hmac.new(base64.b64decode(first["salt"]), ("deploy:" + PASSWORD).encode(), hashlib.sha256).digest()
+    assert base64.b64decode(first["digest"]) == expected and len(base64.b64decode(first["salt"])) == 32
+    assert first["salt"] != second["salt"] and first["digest"] != second["digest"]  # a new salt at every run
+
+
+def test_docker_hub_credentials_are_compared_under_every_name_of_docker_hub():
+    host = ScriptedHost(login_docker())
+    action(docker_login).execute(host, args_of(docker_login, registry_url="docker.io", username="me", password=PASSWORD))
+    request = host.sent[0][1]
+    assert request["server"] == DOCKER_HUB_KEY
+    assert set(request["hosts"]) >= {"docker.io", "index.docker.io", "registry-1.docker.io"}
+
+
+@pytest.mark.parametrize("stored", [("deploy", "rotated-" + PASSWORD), ("someone-else", PASSWORD)])
+def test_other_stored_credentials_are_logged_in_again(stored):
+    """Issue 12, defect 3: a changed password (or another user) is not 'already logged in'."""
+    host = ScriptedHost(login_docker(), logged_in(*stored))
+    result = action(docker_login).execute(
+        host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password=PASSWORD))
+    assert result["changed"] is True and host.operations() == ["login_state", "run"]
+    assert argv_of(host.calls()[0])[:3] == ["login", "--username", "deploy"]
+
+
+def test_a_wrong_password_for_the_logged_in_user_fails():
+    """Issue 12, defect 3: a wrong password is not accepted silently because the user is logged in."""
+    host = ScriptedHost(login_docker(1, "Error response from daemon: Get \"https://%s/v2/\": unauthorized: "
+                                        "incorrect username or password\n" % REGISTRY), logged_in("deploy"))
+    with pytest.raises(TaskFailed) as raised:
+        action(docker_login).execute(
+            host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password="wrong-" + PASSWORD))
+    message = str(raised.value)
+    assert "unauthorized" in message and "it still holds the credentials stored before for deploy" in message
+    assert PASSWORD not in message and PASSWORD not in json.dumps(raised.value.result)
+
+
+@pytest.mark.parametrize("word", ["token", "unknown", "absent", None])
+def test_credentials_that_cannot_be_compared_are_logged_in_again(word):
+    config = {"auths": {REGISTRY: {"user": "deploy", "auth": True, "identity_token": word == "token", "credential": word}}}
+    host = ScriptedHost(login_docker(), config)
+    result = action(docker_login).execute(
+        host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password=PASSWORD))
+    assert result["changed"] is True and host.operations() == ["login_state", "run"]
+
+
+def test_a_credential_helper_is_compared_by_its_get():
+    config = {"creds_store": "pass", "helpers": {"pass": {"found": True, "users": {"https://%s" % REGISTRY: "deploy"},
+                                                          "error": None,
+                                                          "credentials": {"https://%s" % REGISTRY: "match"}}}}
+    host = ScriptedHost(login_docker(), config)
+    result = action(docker_login).execute(
+        host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password=PASSWORD))
+    assert result["changed"] is False and result["credentials_store"] == "pass"
+    config["helpers"]["pass"]["credentials"] = {"https://%s" % REGISTRY: "differs"}
+    host = ScriptedHost(login_docker(), config)
+    result = action(docker_login).execute(
+        host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password=PASSWORD))
+    assert result["changed"] is True and host.operations() == ["login_state", "run"]
 
 
 @pytest.mark.parametrize("windows", [False, True])
@@ -145,7 +228,7 @@ def test_login_sends_the_password_on_stdin_only(windows):
     result = action(docker_login, diff=True).execute(
         host, args_of(docker_login, registry_url="https://%s/v2/" % REGISTRY, username="deploy", password=PASSWORD))
     assert result["changed"] is True
-    assert host.operations() == ["docker_config", "run"]
+    assert host.operations() == ["login_state", "run"]
     [call] = host.calls()
     assert call["stdin"] == PASSWORD
     assert argv_of(call) == ["login", "--username", "deploy", "--password-stdin", "--", REGISTRY]
@@ -156,18 +239,57 @@ def test_login_sends_the_password_on_stdin_only(windows):
                               "after": {"logged_in": True, "username": "deploy"}}
 
 
-def test_login_in_check_mode_reads_only():
-    host = ScriptedHost(login_docker())
+@pytest.mark.parametrize("windows", [False, True])
+def test_check_mode_verifies_the_credentials_without_writing(windows):
+    host = ScriptedHost(login_docker(), logged_in("deploy", "old-" + PASSWORD), windows=windows)
     result = action(docker_login, check=True).execute(
         host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password=PASSWORD))
-    assert result["changed"] is True and host.operations() == ["docker_config"]
+    assert result["changed"] is True and host.operations() == ["login_state", "login_verify"]
+    assert host.calls() == []  # no real login
+    [call] = host.verified
+    assert argv_of(call) == ["login", "--username", "deploy", "--password-stdin", "--", REGISTRY]
+    assert call["stdin"] == PASSWORD
+    assert PASSWORD not in json.dumps({k: v for k, v in call.items() if k != "stdin"})
+
+
+def test_check_mode_with_the_same_credentials_is_one_exec():
+    host = ScriptedHost(login_docker(), logged_in("deploy"))
+    result = action(docker_login, check=True).execute(
+        host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password=PASSWORD))
+    assert result["changed"] is False and host.operations() == ["login_state"]
+
+
+@pytest.mark.parametrize("state", [{}, logged_in("deploy")])
+def test_a_wrong_password_fails_in_check_mode_too(state):
+    """Issue 12, defect 3: check mode predicted a successful change for a wrong password."""
+    host = ScriptedHost(login_docker(1, "Error response from daemon: login attempt to https://%s/v2/ failed with "
+                                        "status: 401 Unauthorized\n" % REGISTRY), state)
+    with pytest.raises(TaskFailed) as raised:
+        action(docker_login, check=True).execute(
+            host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password="wrong-" + PASSWORD))
+    message = str(raised.value)
+    assert "401 Unauthorized" in message and "check mode" in message and "was not changed" in message
+    assert raised.value.result["changed"] is False and host.operations() == ["login_state", "login_verify"]
+
+
+def test_check_mode_logout_verifies_nothing():
+    host = ScriptedHost(login_docker(), logged_in("deploy"))
+    result = action(docker_login, check=True).execute(host, args_of(docker_login, registry_url=REGISTRY, state="absent"))
+    assert result["changed"] is True and host.operations() == ["login_state"]
 
 
 def test_reauthorize_logs_in_again():
     host = ScriptedHost(login_docker(), logged_in("deploy"))
     result = action(docker_login).execute(
         host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password=PASSWORD, reauthorize=True))
-    assert result["changed"] is True and host.operations() == ["docker_config", "run"]
+    assert result["changed"] is True and host.operations() == ["login_state", "run"]
+
+
+def test_reauthorize_in_check_mode_verifies():
+    host = ScriptedHost(login_docker(), logged_in("deploy"))
+    result = action(docker_login, check=True).execute(
+        host, args_of(docker_login, registry_url=REGISTRY, username="deploy", password=PASSWORD, reauthorize=True))
+    assert result["changed"] is True and host.operations() == ["login_state", "login_verify"]
 
 
 def test_docker_hub_is_the_default():
@@ -180,7 +302,7 @@ def test_config_path_reads_and_writes_that_configuration():
     host = ScriptedHost(login_docker(), {"exists": False}, windows=True)
     action(docker_login).execute(host, args_of(docker_login, registry_url=REGISTRY, username="u", password=PASSWORD,
                                                config_path="C:\\ProgramData\\ci\\docker\\config.json"))
-    assert host.sent[0] == ("docker_config", {"config_dir": "C:\\ProgramData\\ci\\docker"})
+    assert host.sent[0][0] == "login_state" and host.sent[0][1]["config_dir"] == "C:\\ProgramData\\ci\\docker"
     assert host.calls()[0]["env"] == {"DOCKER_CONFIG": "C:\\ProgramData\\ci\\docker"}
 
 

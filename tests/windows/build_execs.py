@@ -9,7 +9,8 @@ Each builder returns an ``Exec``: the command line and the stdin bytes that
 ``WindowsDialect.exchange`` builds for one of the constant scripts, the request it carries, and
 the dialect's reader of the answer. The requests are the ones the collection itself sends:
 ``Host.run`` (calls), ``HostJob`` (job_start, job_status, job_cleanup), ``lifecycle.file_info``,
-``base_images.read_host`` (host_info) and the ``docker_login`` action (docker_config, login).
+``base_images.read_host`` (host_info) and the ``docker_login`` action (login_state, login, and in
+check mode login_verify; docker_config, which it sent before login_state, is still a script).
 
 Why the request shapes are written out here instead of calling those functions: ``host.py`` and
 ``jobs.py`` import ansible-core (``jobs.py`` imports ``ansible.utils.display``, which imports
@@ -25,6 +26,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -225,8 +228,34 @@ def login(registry: str, username: str, password: str, config_dir: str):
 
 @builder
 def docker_config(config_dir: str):
-    """The docker_login action's first exec: user names from a Docker configuration."""
+    """User names from a Docker configuration (docker_login's first exec before login_state)."""
     return "docker_config", {"config_dir": config_dir}
+
+
+def credential_digest(salt: bytes, username: str, password: str) -> str:
+    """registry.credential_digest: HMAC-SHA256 of user:password keyed by the salt, base64."""
+    digest = hmac.new(salt, ("%s:%s" % (username, password)).encode("utf-8"), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+@builder
+def login_state(config_dir: str, registry: str, username: str, password: str, salt: bytes):
+    """The docker_login action's first exec: user names, and whether the stored credential for the
+    registry is username:password, compared on the host with this salted HMAC."""
+    return "login_state", {"config_dir": config_dir, "hosts": [registry], "server": registry,
+                           "salt": base64.b64encode(salt).decode("ascii"),
+                           "digest": credential_digest(salt, username, password)}
+
+
+@builder
+def login_verify(registry: str, username: str, password: str, config_dir: str):
+    """docker_login's check mode: docker login in a private temporary configuration, removed afterwards."""
+    call = Call(("login", "--username", username, "--password-stdin", "--", registry), stdin=password,
+                environment={"DOCKER_CONFIG": config_dir, "PATH": ""})
+    request = DIALECT.call_request(call.exe, list(call.arguments))
+    request["stdin"] = call.stdin
+    request["env"] = dict(call.environment)
+    return "login_verify", {"call": request}
 
 
 @builder
@@ -370,6 +399,7 @@ EXAMPLE_TOKEN = "fedcba9876543210" * 2
 EXAMPLE_DIR = "C:\\Users\\runneradmin\\AppData\\Local\\Temp\\pytest-of-runneradmin\\pytest-0\\test0"
 EXAMPLE_LABEL = "caf\u00e9 \u6f22\u5b57 \U0001f433"
 EXAMPLE_PASSWORD = "\u00e9t\u00e9-\u6f22\u5b57-P@ss'\"w0rd \\ end"
+EXAMPLE_SALT = bytes(range(32))
 
 EXAMPLE_MISSING = "wctest/windows-suite:does-not-exist"
 EXAMPLE_FILES = [(EXAMPLE_DIR + "\\export.tar", True), (EXAMPLE_DIR, False),
@@ -388,6 +418,8 @@ EXAMPLES: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "remove": ((["wctest/windows-suite:tagged", "wctest/windows-suite:labelled"],), {}),
     "login": (("127.0.0.1:50000", "wc-us\u00e9r", EXAMPLE_PASSWORD, EXAMPLE_DIR + "\\docker"), {}),
     "docker_config": ((EXAMPLE_DIR + "\\docker-\u00e9\u6f22\u5b57",), {}),
+    "login_state": ((EXAMPLE_DIR + "\\docker", "127.0.0.1:50000", "wc-us\u00e9r", EXAMPLE_PASSWORD, EXAMPLE_SALT), {}),
+    "login_verify": (("127.0.0.1:50000", "wc-us\u00e9r", EXAMPLE_PASSWORD, EXAMPLE_DIR + "\\docker"), {}),
     "host_info": ((), {}),
     "file_info": ((), {
         "files": EXAMPLE_FILES,

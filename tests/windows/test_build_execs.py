@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -136,10 +137,12 @@ def scripted_answer(operation: str, request: Mapping[str, Any]) -> dict[str, Any
     done = {"rc": 0, "stdout": "Login Succeeded\n", "stderr": ""}
     if operation == "run":
         return {"results": [done for _call in request["calls"]], "error": None}
-    if operation == "docker_config":
+    if operation in ("docker_config", "login_state"):
         return {"config_dir": request["config_dir"], "config_file": request["config_dir"] + "\\config.json",
                 "exists": False, "creds_store": None, "cred_helpers": {}, "auths": {}, "helpers": {},
-                "default_store": "wincred", "error": None}
+                "default_store": "wincred", "compared": "digest" in request, "error": None}
+    if operation == "login_verify":
+        return {"result": done, "removed": True, "error": None}
     if operation == "host_info":
         return {"os": {"CurrentBuildNumber": "20348", "UBR": 2849}, "hyperv": {"vmms": "Running"},
                 "docker_found": True, "results": [done for _call in request["calls"]], "os_images": [],
@@ -168,6 +171,7 @@ def sent_by_the_collection(name: str) -> list[tuple[str, bytes]]:
     collection = collection_host()
     from ansible_collections.wincontainers.images.plugins.action import docker_login
     from ansible_collections.wincontainers.images.plugins.plugin_utils import base_images, docker_cli, jobs, lifecycle
+    from ansible_collections.wincontainers.images.plugins.plugin_utils import registry as registry_module
 
     action = RecordingAction(scripted_answer)
     host = collection.Host(action, {"inventory_hostname": "win1"})
@@ -200,16 +204,20 @@ def sent_by_the_collection(name: str) -> list[tuple[str, bytes]]:
         host.run(docker_cli.tag_calls(source, [target]))
     elif name == "remove":
         host.run([Call(arguments) for arguments in docker_cli.chunked(("image", "rm", docker_cli.END_OF_FLAGS), args[0])])
-    elif name in ("login", "docker_config"):
+    elif name == "docker_config":
+        host.execute("docker_config", {"config_dir": args[0]})
+    elif name in ("login", "login_state", "login_verify"):
         registry, username, password, config_dir = EXAMPLES["login"][0]
-        if name == "docker_config":
+        if name == "login_state":
             config_dir = args[0]
         plugin = docker_login.ActionModule.__new__(docker_login.ActionModule)
-        plugin._task = SimpleNamespace(check_mode=name == "docker_config", diff=False, args={})
+        plugin._task = SimpleNamespace(check_mode=name == "login_verify", diff=False, args={})
         values = {option: spec.get("default") for option, spec in docker_login.ActionModule.ARGUMENT_SPEC.items()}
         values.update(registry_url=registry, username=username, password=password, config_path=config_dir)
-        plugin.execute(host, values)
-        return action.sent[-1:] if name == "login" else action.sent[:1]
+        with mock.patch.object(registry_module.os, "urandom", lambda size: build_execs.EXAMPLE_SALT[:size]):
+            plugin.execute(host, values)
+        assert len(action.sent) == 2
+        return action.sent[:1] if name == "login_state" else action.sent[1:]
     elif name == "host_info":
         base_images.read_host(host, [base_images.version_call(), base_images.info_call()], os_images=True)
     elif name == "file_info":

@@ -45,6 +45,8 @@ from build_execs import (
     job_start,
     job_status,
     login,
+    login_state,
+    login_verify,
     manifest_call,
     parallel_reads,
     remove,
@@ -372,6 +374,48 @@ def test_a_password_reaches_docker_login_byte_for_byte(engine: dict[str, Any], t
     read = execute(docker_config(str(config_dir)))
     assert ok(read)["auths"][registry.address]["user"] == USER
     assert PASSWORD not in read.stdout and stored not in read.stdout
+
+
+# --- docker login: stored credentials compared on the host, check mode's private configuration ----
+
+
+SALT = bytes(range(32, 64))
+
+
+@pytest.mark.parametrize("stored_password, word", [(PASSWORD, "match"), ("rotated-" + PASSWORD, "differs")])
+def test_login_state_compares_the_stored_credential_on_the_host(tmp_path: Path, stored_password: str, word: str) -> None:
+    config_dir = tmp_path / "docker"
+    config_dir.mkdir()
+    auth = base64.b64encode(("%s:%s" % (USER, stored_password)).encode("utf-8")).decode("ascii")
+    config = {"auths": {"127.0.0.1:50000": {"auth": auth}, "other.example.test": {"auth": auth},
+                        "token.example.test": {"identitytoken": "token-secret"}}}
+    (config_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    outcome = execute(login_state(str(config_dir), "127.0.0.1:50000", USER, PASSWORD, SALT))
+    answer = ok(outcome)
+    assert answer["compared"] is True
+    assert answer["auths"]["127.0.0.1:50000"] == {"user": USER, "auth": True, "identity_token": False, "credential": word}
+    assert answer["auths"]["other.example.test"]["credential"] is None  # only the registry's own entry
+    digest = login_state(str(config_dir), "127.0.0.1:50000", USER, PASSWORD, SALT).payload["digest"]
+    for secret in (stored_password, "token-secret", auth, digest):
+        assert secret not in outcome.stdout and secret not in outcome.stderr
+
+
+@pytest.mark.parametrize("right", [True, False], ids=["right-password", "wrong-password"])
+def test_login_verify_logs_in_in_a_private_directory_that_is_removed(
+        engine: dict[str, Any], tmp_path: Path, right: bool) -> None:
+    config_dir = tmp_path / "docker"
+    config_dir.mkdir()
+    (config_dir / "config.json").write_text("{}", encoding="utf-8")
+    temp = Path(os.environ.get("TEMP") or os.environ["TMP"])
+    before = {p.name for p in temp.glob("wincontainers-login-*")}
+    with BasicAuthRegistry(USER, PASSWORD) as registry:
+        outcome = execute(login_verify(registry.address, USER, PASSWORD if right else "wrong-" + PASSWORD, str(config_dir)))
+        answer = ok(outcome)
+    assert answer["removed"] is True
+    assert (answer["result"]["rc"] == 0) is right, answer["result"]
+    assert (config_dir / "config.json").read_text(encoding="utf-8") == "{}", "the real configuration was written"
+    assert {p.name for p in temp.glob("wincontainers-login-*")} <= before, "the private directory was left behind"
+    assert PASSWORD not in outcome.stdout and PASSWORD not in outcome.stderr
 
 
 # --- detached jobs ------------------------------------------------------------------------------
