@@ -561,10 +561,12 @@ def script_package_provider(self: FakeWindowsHost, lines: list[str], record: dic
 def _pin(name: str, text: str, pins: Mapping[str, tuple[str, str]]) -> None:
     """Accept the script's current text when its own part (after the prelude) is the one emulated."""
     prelude_name, body_hash = pins[name]
-    prelude = getattr(fwh._powershell_scripts(), prelude_name)
+    module = fwh._powershell_scripts()
+    parts = module.PARTS[name]
+    prelude = "".join(module.script_files.powershell_part(part) for part in parts[:-1])
     body = text[len(prelude):] if text.startswith(prelude) else text
     digest = fwh.script_sha256(body)
-    if not text.startswith(prelude) or digest != body_hash:
+    if parts[:-1] != ("base_prelude", "prelude") or not text.startswith(prelude) or digest != body_hash:
         raise FakeHostError(
             "the script %r changed after its %s (body sha256 %s, emulated %s): read its diff in "
             "plugins/plugin_utils/powershell_scripts.py, make the emulation in tests/contract/fake_base_images.py "

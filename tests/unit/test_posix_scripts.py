@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from ansible.plugins.loader import shell_loader
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import posix_scripts
+from ansible_collections.wincontainers.images.plugins.plugin_utils import posix_scripts, script_files
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import (
     DIRECT_COMMAND,
     DIRECT_MARKER,
@@ -157,10 +157,10 @@ def test_command_fits_in_one_argument_and_quotes_back_exactly(name):
     assert len(command.encode("utf-8")) < MAX_ARG_STRLEN // 4
 
 
-def test_scripts_are_module_level_constants():
-    constants = [value for key, value in vars(posix_scripts).items() if key.isupper()]
-    for name, script in SCRIPTS.items():
-        assert any(script is value for value in constants), name
+def test_scripts_are_assembled_from_their_files_only():
+    assert set(SCRIPTS) == set(posix_scripts.PARTS)
+    for name, parts in posix_scripts.PARTS.items():
+        assert SCRIPTS[name] == "".join(script_files.posix_part(part, parts[:i]) for i, part in enumerate(parts)), name
 
 
 GOLDEN = GoldenCopies(

@@ -17,7 +17,7 @@ import pytest
 import tree_sitter
 import tree_sitter_pwsh
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import powershell_scripts
+from ansible_collections.wincontainers.images.plugins.plugin_utils import powershell_scripts, script_files
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import (
     POWERSHELL_PREFIX,
     WindowsDialect,
@@ -162,13 +162,12 @@ def test_the_input_check_flags_input_inside_a_function():
 
 # --- what is sent -------------------------------------------------------------------------
 
-def test_scripts_are_module_level_constants():
-    constants = {name: value for name, value in vars(powershell_scripts).items() if name.isupper()}
-    for operation, script in SCRIPTS.items():
-        assert isinstance(script, str) and script.strip()
-        assert any(script is value for value in constants.values()), (
-            "SCRIPTS[%r] is not a module-level constant of powershell_scripts" % operation)
-    assert isinstance(BOOTSTRAP, str)
+def test_scripts_are_assembled_from_their_files_only():
+    # Fixed text: each script is its part files, as PARTS declares, read at import.
+    assert set(SCRIPTS) == set(powershell_scripts.PARTS)
+    for operation, parts in powershell_scripts.PARTS.items():
+        assert SCRIPTS[operation] == "".join(script_files.powershell_part(part) for part in parts), operation
+    assert isinstance(BOOTSTRAP, str) and "\n" not in BOOTSTRAP
 
 
 @pytest.mark.parametrize("operation", sorted(SCRIPTS))

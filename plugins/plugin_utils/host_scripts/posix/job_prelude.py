@@ -1,46 +1,13 @@
-
-import json, os, subprocess, sys
-
-KNOWN_EXECUTABLES = ("docker", "tar")
-
-
-def answer(value):
-    sys.stdout.write(json.dumps(value, ensure_ascii=True, separators=(",", ":")) + "\n")
-
-
-def read_request():
-    line = sys.stdin.readline()
-    if not line.strip():
-        raise ValueError("the request line on stdin is empty")
-    return json.loads(line)
-
-
-def resolve_executable(name):
-    if name not in KNOWN_EXECUTABLES:
-        raise ValueError("unknown executable %r" % name)
-    for directory in os.environ.get("PATH", os.defpath).split(os.pathsep):
-        candidate = os.path.join(directory or ".", name)
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def run_call(path, argv, stdin, environment):
-    env = dict(os.environ)
-    env.update(environment or {})
-    process = subprocess.run(
-        [path] + list(argv),
-        input=None if stdin is None else stdin.encode("utf-8"),
-        stdin=subprocess.DEVNULL if stdin is None else None,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    return {
-        "rc": process.returncode,
-        "stdout": process.stdout.decode("utf-8", "replace"),
-        "stderr": process.stderr.decode("utf-8", "replace"),
-    }
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Detached jobs (docs/architecture.md, "Detached jobs: the lifecycle in one place"): the
+runner is started in its own session (setsid), so it outlives the exec and the connection
+that started it. Jobs live under the connecting user's home, in a directory that only that
+user can reach; every script checks it (lstat: no link, owned by this user, private) before
+it reads or writes anything there, so another local user can never choose what a runner runs.
+"""
+import json
+import os
+# wincontainers.images: program text below
 
 import re, shutil, signal, stat, time
 
@@ -243,37 +210,3 @@ def release(root, key, job):
             os.remove(path)
         except FileNotFoundError:
             pass
-
-def main():
-    request = read_request()
-    token = checked(request["token"], TOKEN, "token")
-    root = jobs_root(create=False)
-    directory = root and job_directory(root, request["job"])
-    if not directory:
-        answer({"removed": False, "error": None})
-        return
-    if not request.get("kill"):
-        try:
-            os.remove(os.path.join(directory, "claim-" + token))
-        except FileNotFoundError:
-            pass
-        now = time.time()
-        if job_state(directory, now, 0) == "running":
-            answer({"removed": False, "error": None})
-            return
-        # Another run that still polls this job keeps it: its claim was touched lately.
-        fresh = now - float(request.get("claim_age", 60))
-        for name in os.listdir(directory):
-            if name.startswith("claim-") and (mtime(os.path.join(directory, name)) or 0) > fresh:
-                answer({"removed": False, "error": None})
-                return
-    discard(root, directory)
-    answer({"removed": True, "error": None})
-
-
-try:
-    main()
-except Unsafe as exc:
-    answer({"error": {"kind": "unsafe", "message": str(exc)}})
-except Exception as exc:
-    answer({"error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})

@@ -1,46 +1,14 @@
-
-import json, os, subprocess, sys
-
-KNOWN_EXECUTABLES = ("docker", "tar")
-
-
-def answer(value):
-    sys.stdout.write(json.dumps(value, ensure_ascii=True, separators=(",", ":")) + "\n")
-
-
-def read_request():
-    line = sys.stdin.readline()
-    if not line.strip():
-        raise ValueError("the request line on stdin is empty")
-    return json.loads(line)
-
-
-def resolve_executable(name):
-    if name not in KNOWN_EXECUTABLES:
-        raise ValueError("unknown executable %r" % name)
-    for directory in os.environ.get("PATH", os.defpath).split(os.pathsep):
-        candidate = os.path.join(directory or ".", name)
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def run_call(path, argv, stdin, environment):
-    env = dict(os.environ)
-    env.update(environment or {})
-    process = subprocess.run(
-        [path] + list(argv),
-        input=None if stdin is None else stdin.encode("utf-8"),
-        stdin=subprocess.DEVNULL if stdin is None else None,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    return {
-        "rc": process.returncode,
-        "stdout": process.stdout.decode("utf-8", "replace"),
-        "stderr": process.stderr.decode("utf-8", "replace"),
-    }
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Docker client configuration (docker_login): the config file's credential settings and, per
+registry, the user it holds credentials for. A stored "auth" (base64 of "user:password") is
+decoded here and only its user part is answered; credential helpers are asked with "list",
+which answers "server -> user" and never a secret. Only the helpers named below are run.
+"""
+import json
+import os
+import sys
+from .prelude import answer, read_request, run_call
+# wincontainers.images: program text below
 
 import shutil
 import base64
@@ -108,7 +76,8 @@ def main():
             "default_store": default_store(), "error": None})
 
 
-try:
-    main()
-except Exception as exc:
-    answer({"error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as exc:
+        answer({"error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})

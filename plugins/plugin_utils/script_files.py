@@ -1,0 +1,99 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The constant host scripts, read from their files once, at import, and assembled.
+
+Every script lives in a file of its own language under ``host_scripts/`` next to this module:
+``powershell/*.ps1`` for Windows PowerShell 5.1, ``posix/*.py`` (and the sh one-liner
+``posix/direct_run.sh``) for Linux hosts. A script sent to a host is made of parts (a prelude,
+then the operation's own part), declared in one small table per dialect
+(``powershell_scripts.PARTS``, ``posix_scripts.PARTS``); this module only reads and joins them.
+The files are package data found through this module's ``__file__``, which is a real path under
+ansible-core's collection loader and in an installed collection.
+
+What a part file holds besides the text that is sent:
+
+* ``.ps1``: its leading comment lines (licence, what the part does) are for readers; the
+  assembled script drops every comment line (see ``minify_powershell``).
+* ``.py``: everything above the line ``MARK`` is for linters and readers only (licence,
+  docstring, the imports of what earlier parts define, so that ``ansible-test sanity`` sees
+  real Python); the program text is what follows that line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "host_scripts")
+MARK = "# wincontainers.images: program text below\n"
+_SIBLING_IMPORT = re.compile(r"^from \.(\w+) import ", re.MULTILINE)
+
+
+class ScriptFileError(Exception):
+    """A script file is missing or not shaped as this module expects: a packaging error."""
+
+
+class Embed(NamedTuple):
+    """A whole script placed inside another as a constant: ``name`` (a variable of the
+    embedding script) holds the text of the script ``script`` (job_start installs its runner)."""
+
+    name: str
+    script: str
+
+
+def read(dialect: str, file_name: str) -> str:
+    path = os.path.join(ROOT, dialect, file_name)
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise ScriptFileError("cannot read the host script %s: %s" % (path, exc)) from exc
+
+
+def powershell_part(name: str) -> str:
+    """The text of ``powershell/<name>.ps1`` without its leading comment lines."""
+    lines = read("powershell", name + ".ps1").splitlines(True)
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    return "".join(lines)
+
+
+def minify_powershell(text: str) -> str:
+    """The script as it is sent: every line stripped of its indentation, and comment lines and
+    empty lines left out. Safe for our scripts only because none holds a multi-line string, a
+    block comment or a here-string whose lines would change (the unit tests compare the token
+    streams of both texts); an embedded script (``Embed``) is minified before it is embedded."""
+    kept = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+def posix_part(name: str, earlier: Sequence[str]) -> str:
+    """The program text of ``posix/<name>.py``: what follows its ``MARK`` line. Its header may
+    import names only from parts that come before it in the script (``earlier``)."""
+    text = read("posix", name + ".py")
+    header, mark, program = text.partition(MARK)
+    if not mark:
+        raise ScriptFileError("posix/%s.py has no line %r" % (name, MARK.strip()))
+    for sibling in _SIBLING_IMPORT.findall(header):
+        if sibling not in earlier:
+            raise ScriptFileError("posix/%s.py imports from %s, which is not one of its earlier parts %s"
+                                  % (name, sibling, list(earlier)))
+    return program
+
+
+def powershell_embed(embed: Embed, scripts: Mapping[str, str]) -> str:
+    """A single-quoted here-string: nothing in it is expanded; it ends at a line that starts
+    with ``'@``, which the embedded text therefore must not contain."""
+    text = scripts[embed.script].rstrip("\n")
+    if re.search(r"^'@", text, re.MULTILINE):
+        raise ScriptFileError("%s cannot be embedded: a line of it starts with '@" % embed.script)
+    return "$%s = @'\n%s\n'@\n" % (embed.name, text)
+
+
+def posix_embed(embed: Embed, scripts: Mapping[str, str]) -> str:
+    return "%s = %r\n" % (embed.name, scripts[embed.script])
