@@ -21,13 +21,17 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils import script
 # The parts of each script, in order: base_prelude (the answer, the request, the table of
 # executables), then prelude (program calls in the exec itself) or job_prelude (the job root
 # and its checks) with job_files (atomic writes, the host clock) and job_discard (removing a
-# job), then the operation's own file.
-PARTS: dict[str, tuple[str, ...]] = {
+# job), then the operation's own file. job_start carries the runner it installs and the command
+# line that starts it, as here-strings (the runner's prelude costs almost nothing there: the
+# compressed stream refers back to job_start's own copy).
+PARTS: dict[str, tuple[str | script_files.Embed, ...]] = {
     "run": ("base_prelude", "prelude", "run"),
-    "job_start": ("base_prelude", "job_prelude", "job_files", "job_discard", "job_start"),
+    "job_runner": ("base_prelude", "job_prelude", "job_files", "job_runner"),
+    "job_start": ("base_prelude", "job_prelude", "job_files", "job_discard",
+                  script_files.Embed("JobRunnerScript", "job_runner"),
+                  script_files.Embed("JobRunnerBootstrap", "job_runner_bootstrap"), "job_start"),
     "job_status": ("base_prelude", "job_prelude", "job_status"),
     "job_cleanup": ("base_prelude", "job_prelude", "job_discard", "job_cleanup"),
-    "job_runner": ("base_prelude", "job_prelude", "job_files", "job_runner"),
     "file_info": ("base_prelude", "prelude", "file_info"),
     "join_parts": ("base_prelude", "prelude", "join_parts"),
     "host_info": ("base_prelude", "prelude", "host_info"),
@@ -36,8 +40,8 @@ PARTS: dict[str, tuple[str, ...]] = {
     "docker_config": ("base_prelude", "prelude", "docker_config"),
 }
 
-# Runs the script of the first input line with the remaining lines as its input. A failure to
-# even start the script is answered in the same JSON form as the scripts' own errors.
+# The command line of every exec: inflates the script of the first input line and runs it with
+# the remaining lines as its input (see bootstrap.ps1).
 BOOTSTRAP = script_files.powershell_part("bootstrap").strip()
 
 # What Win32_Process.Create runs: a constant command line that runs runner.ps1 from the job
@@ -45,8 +49,22 @@ BOOTSTRAP = script_files.powershell_part("bootstrap").strip()
 JOB_RUNNER_BOOTSTRAP = script_files.powershell_part("job_runner_bootstrap").strip()
 
 
-def _assemble(parts: tuple[str, ...]) -> str:
-    return "".join(script_files.powershell_part(part) for part in parts)
+def assemble(parts: tuple[str | script_files.Embed, ...], scripts: dict[str, str], minify: bool = True) -> str:
+    """The script made of ``parts``; ``minify``: as it is sent (script_files.minify_powershell)."""
+    texts = []
+    for part in parts:
+        if isinstance(part, script_files.Embed):
+            texts.append(script_files.powershell_embed(part, scripts))
+        else:
+            texts.append(script_files.powershell_part(part))
+    text = "".join(texts)
+    return script_files.minify_powershell(text) if minify else text
 
 
-SCRIPTS: dict[str, str] = {operation: _assemble(parts) for operation, parts in PARTS.items()}
+# Each script as the host compiles it, in PARTS order (an embedded script comes first).
+SCRIPTS: dict[str, str] = {}
+for _operation, _parts in PARTS.items():
+    SCRIPTS[_operation] = assemble(_parts, {**SCRIPTS, "job_runner_bootstrap": JOB_RUNNER_BOOTSTRAP})
+
+# What the first stdin line of an exec carries: the script, deflated, in base64.
+PAYLOADS: dict[str, str] = {operation: script_files.deflate_base64(text) for operation, text in SCRIPTS.items()}

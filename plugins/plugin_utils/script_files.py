@@ -20,8 +20,10 @@ What a part file holds besides the text that is sent:
 
 from __future__ import annotations
 
+import base64
 import os
 import re
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -97,3 +99,16 @@ def powershell_embed(embed: Embed, scripts: Mapping[str, str]) -> str:
 
 def posix_embed(embed: Embed, scripts: Mapping[str, str]) -> str:
     return "%s = %r\n" % (embed.name, scripts[embed.script])
+
+
+def deflate_base64(text: str) -> str:
+    """The base64 of the raw DEFLATE stream (RFC 1951, no zlib header) of ``text`` in UTF-8:
+    what .NET Framework's ``System.IO.Compression.DeflateStream`` inflates."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
+    return base64.b64encode(compressor.compress(text.encode("utf-8")) + compressor.flush()).decode("ascii")
+
+
+def zlib_base64(text: str) -> str:
+    """The base64 of the zlib stream (RFC 1950) of ``text`` in UTF-8: what Python's
+    ``zlib.decompress`` inflates."""
+    return base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")

@@ -27,6 +27,7 @@ import base64
 import binascii
 import json
 import re
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -272,7 +273,6 @@ def job_start(job: str, token: str, calls: Sequence[Call], parallel: int = 1, re
         "calls": [_plain_request(call) for call in calls], "locks": [], "rename": None,
         "start_grace": START_GRACE, "claim_age": CLAIM_AGE,
     }
-    payload.update(DIALECT.job_runner())
     return "job_start", payload
 
 
@@ -329,12 +329,9 @@ def exec_problems(ex: Exec) -> list[str]:
     lines = text.split("\n")
     if len(lines) != 3 or lines[2] != "":
         return problems + ["stdin is not exactly two lines ending in a newline (%d parts)" % len(lines)]
-    try:
-        script = base64.b64decode(lines[0], validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        script = None
+    script = inflate_payload(lines[0])
     if script not in powershell_scripts.SCRIPTS.values():
-        problems.append("the first stdin line is not the base64 of one of powershell_scripts.SCRIPTS")
+        problems.append("the first stdin line does not inflate to one of powershell_scripts.SCRIPTS")
     elif script != powershell_scripts.SCRIPTS.get(ex.operation):
         problems.append("the first stdin line is not the script of %r" % ex.operation)
     try:
@@ -350,6 +347,16 @@ def exec_problems(ex: Exec) -> list[str]:
         if len(str(call.get("cmdline", ""))) > MAX_ARGUMENTS_LENGTH:
             problems.append("a call's command line is over %d characters" % MAX_ARGUMENTS_LENGTH)
     return problems
+
+
+def inflate_payload(line: str) -> str | None:
+    """The script that BOOTSTRAP runs for this first stdin line (base64 of raw DEFLATE), or None."""
+    try:
+        inflater = zlib.decompressobj(-15)
+        text = (inflater.decompress(base64.b64decode(line, validate=True)) + inflater.flush()).decode("utf-8")
+    except (binascii.Error, zlib.error, UnicodeDecodeError):
+        return None
+    return text if inflater.eof else None
 
 
 def check_exec(ex: Exec) -> Exec:

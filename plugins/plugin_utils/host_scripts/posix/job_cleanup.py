@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The job_cleanup part of the POSIX host scripts.
+"""Ends this run's interest in a job: removes its claim, and the job when no other run polls it
+(with "kill": stops and removes it).
 """
 import os
 import time

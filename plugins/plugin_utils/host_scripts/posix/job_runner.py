@@ -1,5 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The job_runner part of the POSIX host scripts.
+"""The runner of a job, started by job_start in the job directory: claims the job with an
+exclusive create of runner.pid, runs the calls (retrying failed ones), renames the request's
+partial file when every call succeeded, then writes results.json.
 """
 import json
 import os

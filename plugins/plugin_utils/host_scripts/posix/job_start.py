@@ -1,5 +1,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The job_start part of the POSIX host scripts.
+"""Starts a detached job, or attaches to it while it runs (docs/architecture.md, "Detached jobs"):
+sweeps orphans, creates the job directory, takes the path locks, writes the request, installs
+the runner (JOB_RUNNER, the job_runner program, placed before this part by posix_scripts.PARTS)
+and starts it in its own session.
 """
 import json
 import os
@@ -9,6 +12,7 @@ import sys
 import time
 from .prelude import answer, read_request, resolve_executable
 from .job_prelude import JOB_ID, LOCK_KEY, STALE, TOKEN, Unsafe, checked, discard, job_state, jobs_root, mtime, private_directory, read_shared, release, write_atomically
+JOB_RUNNER = ""  # for linters: the assembled program holds the runner's text here
 # wincontainers.images: program text below
 
 def last_activity(directory):
@@ -109,7 +113,7 @@ def main():
             answer({"state": "locked", "lock": stopped[0], "holder": stopped[1], "error": None})
             return
         with open(os.path.join(directory, "runner.py"), "w", encoding="utf-8") as handle:
-            handle.write(request["runner"])
+            handle.write(JOB_RUNNER)
         write_atomically(os.path.join(directory, "request.json"), json.dumps({
             "parallel": request.get("parallel"), "retries": request.get("retries"), "calls": calls,
             "created": time.time(), "locks": request.get("locks") or [], "rename": request.get("rename")}))

@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The job_status part of the POSIX host scripts.
+"""The state of a job: its outputs so far and, once there, its results (with "wait", waiting on
+the host for at most 10 s).
 """
 import os
 import time

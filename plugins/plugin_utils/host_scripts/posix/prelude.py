@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The prelude part of the POSIX host scripts.
+"""What every program starts with: the answer, the request, the executables (from a fixed table,
+never named by the request) and program calls.
 """
 # wincontainers.images: program text below
 

@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The run part of the POSIX host scripts.
+"""Runs the request's calls, at most `parallel` at a time, and answers with their results in
+request order; a call may take extra arguments from the output lines of an earlier call.
 """
 from .prelude import answer, read_request, resolve_executable, run_call
 # wincontainers.images: program text below

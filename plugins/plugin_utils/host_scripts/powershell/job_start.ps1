@@ -2,6 +2,8 @@
 # Starts the job, or attaches to it while it runs: sweeps orphans, creates the job directory
 # (the exclusive create of request.json.tmp decides which run starts it), discards a stale one
 # and starts again, takes the path locks, writes the request and starts the runner.
+# $JobRunnerScript (the runner, job_runner) and $JobRunnerBootstrap (job_runner_bootstrap) are
+# here-strings placed before this part (powershell_scripts.PARTS).
 
 function Get-StaleReason {
     # Why the job must not be attached to, or 'busy' (another run starts it), or $null.
@@ -156,14 +158,13 @@ try {
             }
             $held += $lock
         }
-        $runner = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($request.runner))
-        [IO.File]::WriteAllText((Join-Path $dir 'runner.ps1'), $runner, $Utf8)
+        [IO.File]::WriteAllText((Join-Path $dir 'runner.ps1'), $JobRunnerScript, $Utf8)
         Write-Atomically -Path (Join-Path $dir 'request.json') -Value ([ordered]@{
             parallel = $request.parallel; retries = $request.retries; calls = $calls
             created = (Get-UnixTime); locks = $locks; rename = $request.rename
         })
         Set-Claim $claim
-        $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($request.runner_bootstrap))
+        $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($JobRunnerBootstrap))
         try {
             $created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{
                 CommandLine = "`"$PSHOME\powershell.exe`" -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand $encoded"
