@@ -45,9 +45,11 @@ class Embed(NamedTuple):
 
 
 def read(dialect: str, file_name: str) -> str:
+    """The file's text with LF line ends, whatever the checkout made of them (a Windows checkout
+    with core.autocrlf writes CRLF): the pins are of the LF text."""
     path = os.path.join(ROOT, dialect, file_name)
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
+        with open(path, encoding="utf-8") as handle:
             return handle.read()
     except OSError as exc:
         raise ScriptFileError("cannot read the host script %s: %s" % (path, exc)) from exc

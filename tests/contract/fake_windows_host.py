@@ -17,11 +17,14 @@ What the fake host checks, strictly (a violation is a *harness error*: it is wri
   whole command again as a PowerShell script, whose powershell.exe starts the inner command
   as a native process that inherits its stdin; ``collection_command`` records the inner one;
 * the encoded script is exactly ``powershell_scripts.BOOTSTRAP`` (then the first input line is
-  the base64 of the script to run) or exactly one of ``powershell_scripts.SCRIPTS``; the
-  scripts are imported from the collection under test;
-* the script is one whose behaviour this file emulates (``EMULATED_SCRIPTS`` pins the SHA-256
-  of the text each emulation was written against, so a changed script cannot silently keep an
-  outdated emulation);
+  the script to run, deflated and in base64, which is inflated as the bootstrap does; a line
+  that is not gets the bootstrap's JSON error) or exactly one of ``powershell_scripts.SCRIPTS``;
+  the scripts are imported from the collection under test;
+* the command line and the script line fit the wire budget (``WIRE_BUDGET`` less
+  ``REQUEST_ALLOWANCE``);
+* the script is one whose behaviour this file emulates (``EMULATED_SCRIPTS``, from
+  ``script_pins.py``, pins the SHA-256 of the text each emulation was written against, so a
+  changed script cannot silently keep an outdated emulation);
 * stdin is ASCII (powershell.exe decodes stdin with the console code page);
 * every docker argument vector has an answer: a recorded one from the scenario, or one of the
   emulated commands (``image inspect``, ``image tag``, ``image ls --all --quiet --no-trunc``).

@@ -5,7 +5,7 @@
 import os
 import time
 from .prelude import answer, read_request
-from .job_prelude import TOKEN, Unsafe, checked, discard, job_directory, job_state, jobs_root, mtime
+from .job_prelude import TOKEN, answer_main, checked, discard, job_directory, job_state, jobs_root, mtime
 # wincontainers.images: program text below
 
 def main():
@@ -36,9 +36,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Unsafe as exc:
-        answer({"error": {"kind": "unsafe", "message": str(exc)}})
-    except Exception as exc:
-        answer({"error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})
+    answer_main(main)

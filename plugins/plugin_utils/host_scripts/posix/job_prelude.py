@@ -7,6 +7,7 @@ it reads or writes anything there, so another local user can never choose what a
 """
 import json
 import os
+from .prelude import answer
 # wincontainers.images: program text below
 
 import re, shutil, signal, stat, time
@@ -210,3 +211,14 @@ def release(root, key, job):
             os.remove(path)
         except FileNotFoundError:
             pass
+
+
+def answer_main(main):
+    """Runs a job script's main(): an unsafe job root or directory is answered as "unsafe", any
+    other failure as "exception"."""
+    try:
+        main()
+    except Unsafe as exc:
+        answer({"error": {"kind": "unsafe", "message": str(exc)}})
+    except Exception as exc:
+        answer({"error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})

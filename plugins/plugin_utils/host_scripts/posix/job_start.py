@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from .prelude import answer, read_request, resolve_executable
-from .job_prelude import JOB_ID, LOCK_KEY, STALE, TOKEN, Unsafe, checked, discard, job_state, jobs_root, mtime, private_directory, read_shared, release, write_atomically
+from .job_prelude import JOB_ID, LOCK_KEY, STALE, TOKEN, Unsafe, answer_main, checked, discard, job_state, jobs_root, mtime, private_directory, read_shared, release, write_atomically
 JOB_RUNNER = ""  # for linters: the assembled program holds the runner's text here
 # wincontainers.images: program text below
 
@@ -126,9 +126,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Unsafe as exc:
-        answer({"error": {"kind": "unsafe", "message": str(exc)}})
-    except Exception as exc:
-        answer({"error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})
+    answer_main(main)

@@ -5,7 +5,7 @@ the host for at most 10 s).
 import os
 import time
 from .prelude import answer, read_request
-from .job_prelude import TOKEN, Unsafe, alive, checked, job_directory, jobs_root, read_json, read_shared
+from .job_prelude import TOKEN, alive, answer_main, checked, job_directory, jobs_root, read_json, read_shared
 # wincontainers.images: program text below
 
 def main():
@@ -41,9 +41,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Unsafe as exc:
-        answer({"error": {"kind": "unsafe", "message": str(exc)}})
-    except Exception as exc:
-        answer({"error": {"kind": "exception", "message": "%s: %s" % (type(exc).__name__, exc)}})
+    answer_main(main)
