@@ -100,7 +100,13 @@ def powershell_embed(embed: Embed, scripts: Mapping[str, str]) -> str:
 
 
 def posix_embed(embed: Embed, scripts: Mapping[str, str]) -> str:
-    return "%s = %r\n" % (embed.name, scripts[embed.script])
+    """A raw triple-quoted string: the text as it is, so that the compressed program refers back
+    to the copy of the prelude it shares with the embedding program (``repr`` would escape every
+    line end). It must therefore not contain three single quotes or end in a backslash."""
+    text = scripts[embed.script]
+    if "'''" in text or text.endswith("\\"):
+        raise ScriptFileError("%s cannot be embedded as a raw string" % embed.script)
+    return "%s = r'''%s'''\n" % (embed.name, text)
 
 
 def deflate_base64(text: str) -> str:

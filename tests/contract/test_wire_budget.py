@@ -34,8 +34,9 @@ TASKS = [
     {"name": "export", M + "docker_image_export": {"names": [SERVERCORE], "path": ARCHIVE}},
     {"name": "load", M + "docker_image_load": {"path": ARCHIVE}},
     {"name": "host facts", M + "win_container_host_info": {}},
-    {"name": "login", M + "docker_login": {"registry_url": "registry2.contoso.test", "username": "deploy",
-                                          "password": "{{ registry_password }}", "config_path": "C:\\ProgramData\\ansible\\docker"}},
+    {"name": "login", M + "docker_login": {
+        "registry_url": "registry2.contoso.test", "username": "deploy", "password": "{{ registry_password }}",
+        "config_path": "C:\\ProgramData\\ansible\\docker"}},
 ]
 # Scripts an ordinary task sends that this play reaches (container_image, package_provider and
 # join_parts are held to the constant part by their own tests' exchanges).

@@ -185,7 +185,10 @@ def test_scripts_are_assembled_from_their_files_only():
     assert set(SCRIPTS) == set(posix_scripts.PARTS)
     for name, parts in posix_scripts.PARTS.items():
         assert SCRIPTS[name] == posix_scripts.assemble(parts, SCRIPTS), name
-    assert posix_scripts.SCRIPTS["job_start"].count(repr(posix_scripts.SCRIPTS["job_runner"])) == 1
+    embedded = {}
+    exec(script_files.posix_embed(script_files.Embed("JOB_RUNNER", "job_runner"), SCRIPTS), embedded)  # noqa: S102
+    assert embedded["JOB_RUNNER"] == SCRIPTS["job_runner"]
+    assert posix_scripts.SCRIPTS["job_start"].count(SCRIPTS["job_runner"]) == 1
 
 
 # --- run: arguments, stdin, environment, exit codes ------------------------------------------

@@ -47,7 +47,6 @@ options:
 """
 
 
-
 def _job_status_program() -> str:
     """What follows "python3 -c" in a job_status exec of the POSIX dialect, which no other
     command contains (test_posix_scripts checks it)."""

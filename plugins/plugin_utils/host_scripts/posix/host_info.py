@@ -3,11 +3,15 @@
 host is), the docker calls of the request, and a registry's tag list or manifest digests.
 """
 import json
-from .prelude import read_request, resolve_executable, run_call
+from .prelude import answer, read_request, resolve_executable, run_call
 # wincontainers.images: program text below
 
 from concurrent.futures import ThreadPoolExecutor
-import platform, re, urllib.error, urllib.parse, urllib.request
+import platform
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
 
 MANIFEST_TYPES = ("application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json, "
                   "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json")
@@ -19,7 +23,7 @@ def os_facts():
     try:
         with open("/etc/os-release", encoding="utf-8") as handle:
             for line in handle:
-                key, _, value = line.strip().partition("=")
+                key, _equals, value = line.strip().partition("=")
                 if key == "PRETTY_NAME":
                     facts["pretty_name"] = value.strip().strip('"')
     except OSError:
@@ -84,7 +88,7 @@ def read_registry(registry):
     if registry.get("tags_path"):
         tags = []
         url = result["base"] + registry["tags_path"]
-        for _ in range(200):
+        for _page in range(200):
             answer = registry_call(url, "GET", "application/json")
             result["status"] = answer["status"]
             if answer["status"] != 200:

@@ -3,10 +3,12 @@
 (with "kill": stops and removes it).
 """
 import os
-import time
 from .prelude import answer, read_request
 from .job_prelude import TOKEN, answer_main, checked, discard, job_directory, job_state, jobs_root, mtime
 # wincontainers.images: program text below
+
+import time
+
 
 def main():
     request = read_request()

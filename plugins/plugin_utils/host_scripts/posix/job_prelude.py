@@ -10,7 +10,10 @@ import os
 from .prelude import answer
 # wincontainers.images: program text below
 
-import re, shutil, signal, stat, time
+import re
+import shutil
+import signal
+import stat
 
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 TOKEN = re.compile(r"^[0-9a-f]{32}$")

@@ -6,10 +6,10 @@ partial file when every call succeeded, then writes results.json.
 import json
 import os
 import subprocess
-import time
 from .job_prelude import Unsafe, identity, private_directory, read_json, write_atomically
 # wincontainers.images: program text below
 
+import time
 import threading
 
 

@@ -9,11 +9,16 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from .prelude import answer, read_request, resolve_executable
-from .job_prelude import JOB_ID, LOCK_KEY, STALE, TOKEN, Unsafe, answer_main, checked, discard, job_state, jobs_root, mtime, private_directory, read_shared, release, write_atomically
+from .job_prelude import (
+    JOB_ID, LOCK_KEY, STALE, TOKEN, Unsafe, answer_main, checked, discard, job_state, jobs_root, mtime,
+    private_directory, read_shared, release, write_atomically,
+)
 JOB_RUNNER = ""  # for linters: the assembled program holds the runner's text here
 # wincontainers.images: program text below
+
+import time  # noqa: E402 (the program starts here; JOB_RUNNER above is the linters' stand-in)
+
 
 def last_activity(directory):
     # When a run last started, polled or finished the job.

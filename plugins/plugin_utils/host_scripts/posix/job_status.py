@@ -3,10 +3,12 @@
 the host for at most 10 s).
 """
 import os
-import time
 from .prelude import answer, read_request
 from .job_prelude import TOKEN, alive, answer_main, checked, job_directory, jobs_root, read_json, read_shared
 # wincontainers.images: program text below
+
+import time
+
 
 def main():
     request = read_request()

@@ -9,7 +9,9 @@ import os
 from .prelude import answer, read_request
 # wincontainers.images: program text below
 
-import fcntl, hashlib, re
+import fcntl
+import hashlib
+import re
 
 
 def hex_digest(path_fd, out_fd, whole):

@@ -4,7 +4,10 @@ never named by the request) and program calls.
 """
 # wincontainers.images: program text below
 
-import json, os, subprocess, sys
+import json
+import os
+import subprocess
+import sys
 
 KNOWN_EXECUTABLES = ("docker", "tar")
 
@@ -40,6 +43,7 @@ def run_call(path, argv, stdin, environment):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
+        check=False,
     )
     return {
         "rc": process.returncode,

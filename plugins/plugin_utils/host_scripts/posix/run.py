@@ -31,6 +31,7 @@ class Done:
     def result(self):
         return self.value
 
+
 # A plain token (an ID, a reference); never one that docker would read as an option.
 SAFE_TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._/@-]*$")
 

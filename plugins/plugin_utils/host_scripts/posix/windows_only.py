@@ -4,7 +4,8 @@ PackageManagement providers): a Linux host answers that it cannot do them.
 """
 # wincontainers.images: program text below
 
-import json, sys
+import json
+import sys
 
 if __name__ == "__main__":
     sys.stdout.write(json.dumps({"error": {"kind": "unsupported",
