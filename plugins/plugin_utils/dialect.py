@@ -81,10 +81,6 @@ class Dialect:
     def stdin(self, operation: str, payload: Mapping[str, Any]) -> bytes:
         return encode_request(payload)
 
-    def job_runner(self) -> dict[str, str]:
-        """Request fields that give ``job_start`` the constant runner script to install."""
-        raise NotImplementedError
-
     def call_request(self, exe: str, arguments: list[str]) -> dict[str, Any]:
         """The request of one program call; raises ``limits.CommandTooLong`` when the host could
         not start the program with these arguments (nothing is sent then)."""
@@ -107,14 +103,8 @@ class WindowsDialect(Dialect):
         return WINDOWS_COMMAND
 
     def stdin(self, operation: str, payload: Mapping[str, Any]) -> bytes:
-        script = base64.b64encode(self.scripts[operation].encode("utf-8"))
-        return script + b"\n" + encode_request(payload)
-
-    def job_runner(self) -> dict[str, str]:
-        return {
-            "runner": base64.b64encode(self.scripts["job_runner"].encode("utf-8")).decode("ascii"),
-            "runner_bootstrap": powershell_scripts.JOB_RUNNER_BOOTSTRAP,
-        }
+        """The script, deflated and in base64 (``powershell_scripts.PAYLOADS``), then the request."""
+        return powershell_scripts.PAYLOADS[operation].encode("ascii") + b"\n" + encode_request(payload)
 
     def call_request(self, exe: str, arguments: list[str]) -> dict[str, Any]:
         limits.check_arguments(True, arguments, exe)
@@ -135,14 +125,11 @@ class PosixDialect(Dialect):
         return Exchange(DIRECT_COMMAND, arguments, read_direct_answer)
 
     def command(self, operation: str) -> str:
-        return "%s -c %s" % (shlex.quote(self.interpreter), shlex.quote(self.scripts[operation]))
+        return "%s -c %s" % (shlex.quote(self.interpreter), shlex.quote(posix_scripts.PROGRAMS[operation]))
 
     def call_request(self, exe: str, arguments: list[str]) -> dict[str, Any]:
         limits.check_arguments(False, arguments, exe)
         return {"exe": exe, "argv": list(arguments)}
-
-    def job_runner(self) -> dict[str, str]:
-        return {"runner": self.scripts["job_runner"]}
 
 
 def dialect_for(shell: Any, interpreter: Any = None) -> Dialect:

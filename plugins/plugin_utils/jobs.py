@@ -195,7 +195,6 @@ class HostJob:
         payload = {"job": self.job_id, "token": self.token, "parallel": self.parallel, "retries": self.retries,
                    "calls": self.requests, "locks": sorted(self.locks), "rename": self.rename,
                    "start_grace": START_GRACE, "claim_age": CLAIM_AGE}
-        payload.update(self.host.dialect.job_runner())
         # The host calls a start in progress stale after START_GRACE; ask a little longer.
         busy_until = min(deadline, time.monotonic() + START_GRACE + 10 * BUSY_WAIT)
         while True:

@@ -186,7 +186,8 @@ class LoginState:
 
 @dataclass
 class DockerConfig:
-    """The answer of the ``docker_config`` script (user names only, never secrets)."""
+    """The docker client configuration in the answer of the ``login_state`` script (user names and
+    comparison words only, never secrets)."""
 
     config_dir: str
     config_file: str
@@ -199,7 +200,7 @@ class DockerConfig:
 
     @classmethod
     def from_answer(cls, answer: Mapping[str, Any]) -> DockerConfig:
-        """From the answer of ``login_state`` (or of the older ``docker_config``, without comparisons)."""
+        """From the answer of ``login_state``."""
         return cls(
             config_dir=str(answer.get("config_dir") or ""),
             config_file=str(answer.get("config_file") or ""),

@@ -11,7 +11,7 @@ Registered at the end of ``fake_windows_host.py`` (``register()``), this module 
   ``Uninstall-ContainerOSImage``, then docker checks with one ``Restart-Service docker`` (S5);
 * ``package_provider``: ``Get-PackageProvider -ListAvailable``, ``Install-PackageProvider``, removal;
 
-each pinned by the hash of the script's own part after its shared prelude (``BODY_HASHES``);
+each pinned, like every script, in ``script_pins.py``;
 
 and to ``FakeDocker`` the docker commands these modules send that the core emulation does not
 know: ``version``/``info --format {{json .}}``, ``image ls``/``images`` of one repository as JSON
@@ -64,14 +64,6 @@ from fake_windows_host import (
     utf16_length,
 )
 
-# SHA-256 of the parts of the scripts emulated here that follow their shared PRELUDE (whose
-# functions the core emulation covers): a change of the prelude does not touch these
-# emulations, a change of a script's own part must be read and emulated, then its hash put here.
-BODY_HASHES = {
-    "host_info": ("PRELUDE", "99460354236d41a1bf76fe25d180c7aab250175ffda4d3b9d684eca542dd6058"),
-    "container_image": ("PRELUDE", "43735fa2c48a65e97e2b1fddd0606f0f921bbaaf9227db51bb159e5ba1d947f5"),
-    "package_provider": ("PRELUDE", "804e7428587ddf7df532a37b6b36230c884354cb1979278f098cd6911575b910"),
-}
 SCENARIO_KEY = "base_images"
 DEFAULT_HOST = "ws2022"
 ENGINE_DOWN_VERSION = fwh.ENGINE_DOWN % ("Get", fwh.CLI_API_PREFIX + "/version")
@@ -558,36 +550,12 @@ def script_package_provider(self: FakeWindowsHost, lines: list[str], record: dic
 # registration
 
 
-def _pin(name: str, text: str, pins: Mapping[str, tuple[str, str]]) -> None:
-    """Accept the script's current text when its own part (after the prelude) is the one emulated."""
-    prelude_name, body_hash = pins[name]
-    prelude = getattr(fwh._powershell_scripts(), prelude_name)
-    body = text[len(prelude):] if text.startswith(prelude) else text
-    digest = fwh.script_sha256(body)
-    if not text.startswith(prelude) or digest != body_hash:
-        raise FakeHostError(
-            "the script %r changed after its %s (body sha256 %s, emulated %s): read its diff in "
-            "plugins/plugin_utils/powershell_scripts.py, make the emulation in tests/contract/fake_base_images.py "
-            "behave like it, then put the new hash in its BODY_HASHES" % (name, prelude_name, digest, body_hash))
-    fwh.EMULATED_SCRIPTS[name] = fwh.script_sha256(text)
-
-
 def register() -> None:
     """Add this module's emulations to the classes of ``fake_windows_host`` (called once, there)."""
     FakeDocker.run = _extended_run(FakeDocker.run)  # type: ignore[method-assign]
-    pins: dict[str, tuple[str, str]] = dict(BODY_HASHES)
     for name, handler in (("host_info", script_host_info), ("container_image", script_container_image),
                           ("package_provider", script_package_provider)):
         setattr(FakeWindowsHost, "_script_" + name, handler)
-
-    core_check = FakeWindowsHost._check_emulated
-
-    def check_emulated(name: str, text: str) -> None:
-        if name in pins:
-            _pin(name, text, pins)
-        core_check(name, text)
-
-    FakeWindowsHost._check_emulated = staticmethod(check_emulated)  # type: ignore[method-assign]
 
     core_resolve = fwh.resolve_scenario
 

@@ -98,14 +98,6 @@ from fake_windows_host import (
     utf16_length,
 )
 
-# SHA-256 of the script texts this emulation follows (see EMULATED_SCRIPTS); JOB_RUNNER is not
-# run by the fake host, but job_start must carry exactly it.
-SCRIPT_SHA256 = {
-    "job_start": "db53641ecced629c554eb19ce3fa9e04249e615dca76d0d67c94d448dee876e1",
-    "job_status": "5e54d67203aa047513f422a294c119860d6312f583be8cd5646fbae7d3693886",
-    "job_cleanup": "a8ff41a08a73d82c240120adb9e7f8810e95588979f54d6c2f9cb2a9aaeeaec6",
-    "job_runner": "19ccdfeb7d1135683f7f5c9a213bf2f7767b6bfe6b2ee13c031b440aabb963f8",
-}
 SCENARIO_KEY = "jobs"
 RELEASE_FILE = "release-jobs"
 
@@ -651,12 +643,10 @@ def script_job_start(self: FakeWindowsHost, lines: list[str], record: dict[str, 
                 return _answer({"error": {"kind": "not_found", "exe": exe, "message": "%s.exe was not found on this host" % exe}})
             calls.append({"path": fwh.KNOWN_EXECUTABLES[exe], "cmdline": str(call.get("cmdline") or ""),
                           "env": call.get("env")})
-        FakeWindowsHost._check_emulated("job_runner", fwh.known_scripts()["job_runner"])
-        runner = request.get("runner")
-        if runner != fwh.base64_utf8(fwh.known_scripts()["job_runner"]):
-            raise FakeHostError("job_start does not carry the base64 of JOB_RUNNER as its runner")
-        if request.get("runner_bootstrap") != fwh._powershell_scripts().JOB_RUNNER_BOOTSTRAP:
-            raise FakeHostError("job_start does not carry JOB_RUNNER_BOOTSTRAP as its runner_bootstrap")
+        # The runner and its command line travel inside job_start's own (pinned) text.
+        scripts = fwh.known_scripts()
+        FakeWindowsHost._check_emulated("job_runner", scripts["job_runner"])
+        FakeWindowsHost._check_emulated("JOB_RUNNER_BOOTSTRAP", fwh._powershell_scripts().JOB_RUNNER_BOOTSTRAP)
         root = jobs.get_job_root(True)
         grace = 60.0 if request.get("start_grace") is None else float(request["start_grace"])
         claim_age = 60.0 if request.get("claim_age") is None else float(request["claim_age"])
@@ -827,7 +817,6 @@ def register() -> None:
     for name, handler in (("job_start", script_job_start), ("job_status", script_job_status),
                           ("job_cleanup", script_job_cleanup)):
         setattr(FakeWindowsHost, "_script_" + name, handler)
-    fwh.EMULATED_SCRIPTS.update(SCRIPT_SHA256)
     fwh.EXCHANGE_HOOKS.append(finish_runners_hook)
     fwh.RETRY_EXCEPTIONS.append(RetryLater)
 

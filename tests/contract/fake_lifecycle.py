@@ -59,8 +59,6 @@ from fake_windows_host import (
     utf16_length,
 )
 
-# SHA-256 of the file_info script this emulation was written against (see EMULATED_SCRIPTS).
-FILE_INFO_SHA256 = "560848d64fd2e7851c00be9dbaa7d8e593f8dd289e83723da90cb1e716555bf3"
 SCENARIO_KEY = "lifecycle"
 PS_FORMAT = '{"ID":{{json .ID}},"Names":{{json .Names}},"Image":{{json .Image}},"Status":{{json .Status}}}'
 IMAGE_LS_FORMAT = '{"ID":{{json .ID}},"Repository":{{json .Repository}},"Tag":{{json .Tag}}}'
@@ -469,7 +467,6 @@ def register() -> None:
     """Add this module's emulations to the classes of ``fake_windows_host`` (called once, there)."""
     FakeDocker.run = _extended_run(FakeDocker.run)  # type: ignore[method-assign]
     FakeWindowsHost._script_file_info = script_file_info  # type: ignore[attr-defined]
-    fwh.EMULATED_SCRIPTS["file_info"] = FILE_INFO_SHA256
 
     core_resolve = fwh.resolve_scenario
 

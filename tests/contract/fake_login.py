@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The fake Windows host's emulation of docker_login's ``login_state`` and ``login_verify`` scripts.
 
-Registered at the end of ``fake_windows_host.py`` (``register()``). ``login_state`` answers what the
-``docker_config`` emulation answers (the same scenario key ``docker_client``: files, credential
-helpers' ``list``), plus the comparison of the registry's stored credential with the request's salted
+Registered at the end of ``fake_windows_host.py`` (``register()``). ``login_state`` answers the docker
+client configuration (``FakeWindowsHost._docker_client_config``, scenario key ``docker_client``:
+files, credential helpers' ``list``), plus the comparison of the registry's stored credential with the request's salted
 HMAC. The Windows facts it models, with their public sources:
 
 * ``config.json``'s ``auths.<key>.auth`` is the base64 of ``user:password`` (UTF-8), and an
@@ -50,10 +50,6 @@ from fake_windows_host import (
     powershell_json,
     split_windows_command_line,
 )
-
-# SHA-256 of the scripts this emulation was written against (see EMULATED_SCRIPTS).
-LOGIN_STATE_SHA256 = "074b28d0bb7e6b25ad7fb64c1fd9608cc3300d570421432eb0d7c0db2d591a13"
-LOGIN_VERIFY_SHA256 = "4f332d101789ee47c84afafea517bdfc6a0fa94dc9bac0c46d54b050278fc41a"
 
 NOT_FOUND = "credentials not found in native keychain\n"
 # The protected ACL login_verify gives its directory (inheritance off).
@@ -114,8 +110,8 @@ def helper_get(helper: Mapping[str, Any], server: str, comparison: Comparison, r
 
 def script_login_state(self: FakeWindowsHost, lines: list[str], record: dict[str, Any], scenario: Mapping[str, Any],
                        docker: FakeDocker) -> list[str]:
-    """powershell_scripts.LOGIN_STATE: DOCKER_CONFIG's answer plus the comparisons."""
-    [line] = self._script_docker_config(lines, record, scenario, docker)
+    """login_state.ps1: the client configuration (FakeWindowsHost._docker_client_config) plus the comparisons."""
+    [line] = self._docker_client_config(lines, record, scenario, docker)
     answer = json.loads(line)
     if answer.get("error"):
         return [line]
@@ -146,7 +142,7 @@ def script_login_state(self: FakeWindowsHost, lines: list[str], record: dict[str
 
 def script_login_verify(self: FakeWindowsHost, lines: list[str], record: dict[str, Any], scenario: Mapping[str, Any],
                         docker: FakeDocker) -> list[str]:
-    """powershell_scripts.LOGIN_VERIFY: the docker login call with DOCKER_CONFIG in a new private
+    """login_verify.ps1: the docker login call with DOCKER_CONFIG in a new private
     directory under %TEMP%, removed afterwards."""
     del self
     request = json.loads("\n".join(lines))
@@ -184,5 +180,3 @@ def register() -> None:
     """Add this module's emulations to ``FakeWindowsHost`` (called once, in fake_windows_host)."""
     FakeWindowsHost._script_login_state = script_login_state  # type: ignore[attr-defined]
     FakeWindowsHost._script_login_verify = script_login_verify  # type: ignore[attr-defined]
-    fwh.EMULATED_SCRIPTS["login_state"] = LOGIN_STATE_SHA256
-    fwh.EMULATED_SCRIPTS["login_verify"] = LOGIN_VERIFY_SHA256

@@ -81,8 +81,6 @@ from fake_windows_host import (
     utf16_length,
 )
 
-# SHA-256 of the join_parts script this emulation was written against (see EMULATED_SCRIPTS).
-JOIN_PARTS_SHA256 = "b26f06a13ce422a5af335d9320fcc611c59440da552df964e76366af0893a6c0"
 BLOBS = "blobs"
 NULS = "\0\0\0\0"
 PART_NAME = r"\.wc(part-[0-9a-f]{16}-[0-9]+|join-[0-9a-f]{16})$"
@@ -537,7 +535,6 @@ def register() -> None:
     if getattr(FakeWindowsHost, "_script_join_parts", None) is script_join_parts:
         return
     FakeWindowsHost._script_join_parts = script_join_parts  # type: ignore[attr-defined]
-    fwh.EMULATED_SCRIPTS["join_parts"] = JOIN_PARTS_SHA256
     fake_lifecycle.file_bytes = file_bytes
 
 

@@ -17,11 +17,14 @@ What the fake host checks, strictly (a violation is a *harness error*: it is wri
   whole command again as a PowerShell script, whose powershell.exe starts the inner command
   as a native process that inherits its stdin; ``collection_command`` records the inner one;
 * the encoded script is exactly ``powershell_scripts.BOOTSTRAP`` (then the first input line is
-  the base64 of the script to run) or exactly one of ``powershell_scripts.SCRIPTS``; the
-  scripts are imported from the collection under test;
-* the script is one whose behaviour this file emulates (``EMULATED_SCRIPTS`` pins the SHA-256
-  of the text each emulation was written against, so a changed script cannot silently keep an
-  outdated emulation);
+  the script to run, deflated and in base64, which is inflated as the bootstrap does; a line
+  that is not gets the bootstrap's JSON error) or exactly one of ``powershell_scripts.SCRIPTS``;
+  the scripts are imported from the collection under test;
+* the command line and the script line fit the wire budget (``WIRE_BUDGET`` less
+  ``REQUEST_ALLOWANCE``);
+* the script is one whose behaviour this file emulates (``EMULATED_SCRIPTS``, from
+  ``script_pins.py``, pins the SHA-256 of the text each emulation was written against, so a
+  changed script cannot silently keep an outdated emulation);
 * stdin is ASCII (powershell.exe decodes stdin with the console code page);
 * every docker argument vector has an answer: a recorded one from the scenario, or one of the
   emulated commands (``image inspect``, ``image tag``, ``image ls --all --quiet --no-trunc``).
@@ -51,6 +54,7 @@ import re
 import sys
 import time
 import traceback
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,24 +62,32 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RECORDED = HERE / "recorded"
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import script_pins  # noqa: E402  (the pins of the scripts, next to this file)
 
 POWERSHELL_PREFIX = "PowerShell -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand "
 # What ansible-core's ssh plugin (2.16) runs first on a Windows host, per shell type.
 CHCP_PREFIXES = ("chcp.com 65001 > $null ; ", "chcp.com 65001 >nul 2>&1 && ")
 CMD_EXE_LIMIT = 8191  # characters cmd.exe accepts on a command line (WinRS and OpenSSH run cmd.exe)
+# The wire budget of an exec (issue 11): command line + stdin at most 8 KiB for a typical request.
+# What the collection controls is the constant part, the command line and the script line, which
+# must leave REQUEST_ALLOWANCE bytes of the budget to the request (a one-image task's request is
+# 100 to 450 bytes; one that names 500 images is what it is). Every exchange of every contract
+# test is held to it.
+WIRE_BUDGET = 8192
+REQUEST_ALLOWANCE = 512
 CREATE_PROCESS_LIMIT = 32767  # characters of lpCommandLine, terminating NUL included
 DOCKER_PATH = r"C:\Program Files\Docker\docker.exe"
 TAR_PATH = r"C:\Windows\system32\tar.exe"
 KNOWN_EXECUTABLES = {"docker": DOCKER_PATH, "tar": TAR_PATH}
 
-# SHA-256 of the script texts the emulations below were written against. When a script of the
-# collection changes, read its diff, make the emulation behave like the new text, then put the
-# new hash here (the error message prints it).
-EMULATED_SCRIPTS = {
-    "BOOTSTRAP": "cbc92e0787371021209f76092c3af2c613b8b3512ed2d5b5bfc162ea68d15de5",
-    "run": "33cf772b3ca5616719b2003a2815ccf4bf0a06d87552aa461882e5a24ed2a58e",
-    "docker_config": "9432b81123c3dc1e657350fa05a6fcb0c49bdcdf506f4de935829a206cc48668",
-}
+# SHA-256 of the script texts the emulations were written against: the one table of pins,
+# tests/contract/script_pins.py, which the unit tests check too. When a script of the collection
+# changes, read its diff, make the emulation behave like the new text, then rewrite the pins
+# (python tests/contract/script_pins.py --write).
+EMULATED_SCRIPTS = dict(script_pins.POWERSHELL)
 
 # Emulations in other files add to these: functions called with (host, docker, record) before
 # every script runs (the job runners that ended since the last exchange), and exceptions with
@@ -111,8 +123,10 @@ def script_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def base64_utf8(text: str) -> str:
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+def bootstrap_payload(text: str) -> str:
+    """The first input line that makes BOOTSTRAP run ``text``: the base64 of its raw DEFLATE stream."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return base64.b64encode(compressor.compress(text.encode("utf-8")) + compressor.flush()).decode("ascii")
 
 
 def known_scripts() -> dict[str, str]:
@@ -888,9 +902,22 @@ class FakeWindowsHost:
         lines = list(input_lines)
         record["input_chars"] = sum(len(line) + 1 for line in lines)
         record["script_chars"] = len(script)
+        # What the collection puts on the wire (WIRE_BUDGET): its command line (for psrp, which
+        # hands over the decoded script, the command line that encodes it) and its input.
+        collection_command = record.get("collection_command") or (
+            POWERSHELL_PREFIX + base64.b64encode(script.encode("utf-16-le")).decode("ascii"))
+        record["wire_bytes"] = len(collection_command) + record["input_chars"]
         scripts = known_scripts()
         name = self._identify(script, scripts, "the command's script")
         record["command_script"] = name
+        constant = len(collection_command)
+        if name == "BOOTSTRAP":
+            constant += len(re.split(r"\r?\n", "\n".join(lines))[0]) + 1
+        record["constant_bytes"] = constant
+        if constant > WIRE_BUDGET - REQUEST_ALLOWANCE:
+            raise FakeHostError(
+                "the command line and the script line of this exec are %d bytes, over the %d of the wire budget "
+                "(%d, less %d for the request)" % (constant, WIRE_BUDGET - REQUEST_ALLOWANCE, WIRE_BUDGET, REQUEST_ALLOWANCE))
         if name == "BOOTSTRAP":
             inner, lines = self._bootstrap(lines, scripts)
             if isinstance(inner, HostAnswer):
@@ -947,25 +974,51 @@ class FakeWindowsHost:
         digest = script_sha256(text)
         if EMULATED_SCRIPTS.get(name) != digest:
             raise FakeHostError(
-                "the script %r (sha256 %s) is not the text the fake host emulates (%s). Read its diff "
-                "in plugins/plugin_utils/powershell_scripts.py, make the emulation in "
-                "tests/contract/fake_windows_host.py behave like it, then set "
-                "EMULATED_SCRIPTS[%r] = %r" % (name, digest, EMULATED_SCRIPTS.get(name) or "none", name, digest)
+                "the script %r (sha256 %s) is not the text the fake host emulates (%s). Read the diff "
+                "of its files in plugins/plugin_utils/host_scripts/powershell, make the emulation in "
+                "tests/contract/fake_*.py behave like it, then rewrite the pins: "
+                "python tests/contract/script_pins.py --write" % (name, digest, EMULATED_SCRIPTS.get(name) or "none")
             )
 
     def _bootstrap(self, lines: list[str], scripts: Mapping[str, str]) -> tuple[str | HostAnswer, list[str]]:
-        """BOOTSTRAP: run the script whose base64 (UTF-8) is the first line, on the other lines.
+        """BOOTSTRAP: inflate the script on the first line (base64 of a raw DEFLATE stream of its
+        UTF-8 text), then run it on the other lines.
 
         The input objects are joined and split into lines again: psrp in ansible-core 2.16
-        gives all of stdin as one string.
+        gives all of stdin as one string. What a real host does with a bad first line:
+        ``[Convert]::FromBase64String`` throws a FormatException on text that is not base64
+        (learn.microsoft.com, "Convert.FromBase64String(String) Method", Exceptions), and
+        ``DeflateStream.Read`` (through ``StreamReader.ReadToEnd``) an InvalidDataException, "The
+        data is in an invalid format" (learn.microsoft.com, "DeflateStream.Read Method",
+        Exceptions); PowerShell wraps an exception of a .NET method call in a
+        MethodInvocationException, 'Exception calling "NAME" with "N" argument(s): "MESSAGE"'
+        (PowerShell's ExtendedTypeSystem.resx, MethodInvocationException). The bootstrap's catch
+        answers its JSON error with that message, every character outside printable ASCII, and
+        backslash and double quote, as '?', and exits 1. The messages here follow those forms;
+        the plugins never send such a line, and the tests only read the form of the answer.
         """
         self._check_emulated("BOOTSTRAP", scripts["BOOTSTRAP"])
         lines = re.split(r"\r?\n", "\n".join(lines))
+
+        def failed(method: str, arguments: int, message: str) -> tuple[HostAnswer, list[str]]:
+            text = 'Exception calling "%s" with "%d" argument(s): "%s"' % (method, arguments, message)
+            answer = '{"error":{"kind":"exception","message":"bootstrap: %s"}}' % re.sub(r'[^ -~]|[\\"]', "?", text)
+            return HostAnswer(1, [answer], ""), []
+
         try:
-            text = base64.b64decode(lines[0], validate=True).decode("utf-8")
-        except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-            message = re.sub(r"[^ -~]", "?", str(exc)).replace("\\", "'").replace('"', "'")
-            raise FakeHostError("BOOTSTRAP could not decode its first input line: %s" % message) from exc
+            compressed = base64.b64decode(lines[0], validate=True)
+        except (ValueError, binascii.Error):
+            return failed("FromBase64String", 1, "The input is not a valid Base-64 string as it contains a non-base 64 "
+                          "character, more than two padding characters, or an illegal character among the padding characters. ")
+        inflater = zlib.decompressobj(-15)
+        try:
+            data = inflater.decompress(compressed) + inflater.flush()
+        except zlib.error:
+            return failed("ReadToEnd", 0, "The data is in an invalid format.")
+        if compressed and not inflater.eof:
+            raise FakeHostError("BOOTSTRAP got a truncated DEFLATE stream: a real host would compile the part it "
+                                "inflated, and the fake host does not model which part that is")
+        text = data.decode("utf-8", "replace")
         if not text:
             return HostAnswer(0, [], ""), []  # no input: an empty script block, which prints nothing
         return self._identify(text, scripts, "the script on the first input line"), lines[1:]
@@ -1058,11 +1111,11 @@ class FakeWindowsHost:
             return failure(str(exc))
         return answer({"error": None, "results": results})
 
-    def _script_docker_config(
+    def _docker_client_config(
         self, lines: list[str], record: dict[str, Any], scenario: Mapping[str, Any], docker: FakeDocker
     ) -> list[str]:
-        """powershell_scripts.DOCKER_CONFIG (docker_login), on the files and credential helpers of
-        the scenario's ``docker_client`` key:
+        """The docker client configuration part of login_state's answer (fake_login adds the
+        comparisons), on the files and credential helpers of the scenario's ``docker_client`` key:
 
         ``user_profile`` (%USERPROFILE%), ``docker_config_env`` (%DOCKER_CONFIG% or null),
         ``files`` (full path -> text of a config.json), ``credential_helpers`` (name of a

@@ -83,7 +83,7 @@ def request_lines(scripts: dict[str, str], *argvs: list[str]) -> bytes:
     request = {"parallel": 1, "calls": [{"exe": "docker", "cmdline": join_arguments(a)} for a in argvs]}
     lines = [json.dumps(request)]
     if "BOOTSTRAP" in scripts:
-        lines.insert(0, base64.b64encode(scripts["run"].encode("utf-8")).decode("ascii"))
+        lines.insert(0, fwh.bootstrap_payload(scripts["run"]))
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
@@ -126,7 +126,7 @@ def test_refuses_and_records(host: FakeWindowsHost, tamper: str, monkeypatch: py
         if "BOOTSTRAP" not in scripts:
             pytest.skip("the scripts are not sent on stdin")
         lines = stdin.decode().splitlines()
-        lines[0] = base64.b64encode((scripts["run"].replace("'Stop'", "'Continue'")).encode()).decode()
+        lines[0] = fwh.bootstrap_payload(scripts["run"].replace("'Stop'", "'Continue'"))
         stdin = ("\n".join(lines) + "\n").encode()
     elif tamper == "long":
         command = command + " " + "A" * 8191
@@ -142,6 +142,24 @@ def test_refuses_and_records(host: FakeWindowsHost, tamper: str, monkeypatch: py
     answer = host.exchange("winrm", command=command, stdin=stdin)
     assert answer.rc == 1 and answer.output == [] and "FAKE WINDOWS HOST" in answer.stderr
     assert len(errors(host)) == 1 and expected in errors(host)[0], errors(host)
+
+
+@pytest.mark.parametrize("first_line, method", [
+    ("not base64!", "FromBase64String"),
+    (base64.b64encode(b"\xff\xfe not a deflate stream").decode("ascii"), "ReadToEnd"),
+])
+def test_a_bad_first_line_gets_the_bootstraps_json_error(host: FakeWindowsHost, first_line: str, method: str) -> None:
+    # Not a harness error: the real bootstrap answers it (bootstrap.ps1's catch), in the JSON form
+    # the dialect reads, and exits 1.
+    scripts = known_scripts()
+    lines = request_lines(scripts, ["image", "inspect", "x"]).decode("ascii").splitlines()
+    lines[0] = first_line
+    answer = host.exchange("winrm", command=encode(scripts["BOOTSTRAP"]), stdin=("\n".join(lines) + "\n").encode("ascii"))
+    assert errors(host) == []
+    assert answer.rc == 1 and len(answer.output) == 1, answer
+    error = json.loads(answer.output[0])
+    assert set(error) == {"error"} and error["error"]["kind"] == "exception"
+    assert error["error"]["message"].startswith("bootstrap: Exception calling ?%s? with " % method), error
 
 
 # -- through the real connection plugins --------------------------------------------------------

@@ -74,8 +74,8 @@ def test_fake_docker_prints_what_a_real_host_printed(entry: Mapping[str, Any]) -
 
 def test_first_use_progress_is_the_recorded_clixml() -> None:
     [entry] = [e for e in RECORDED if e["id"] == "first_use_progress"]
-    header, _, body = getattr(fwh, entry["emulation"]["constant"]).partition("\r\n")
-    assert header == "#< CLIXML"
+    header, separator, body = getattr(fwh, entry["emulation"]["constant"]).partition("\r\n")
+    assert header == "#< CLIXML" and separator
     assert body == entry["recorded"]["clixml"]
 
 

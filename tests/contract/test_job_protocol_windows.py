@@ -11,7 +11,6 @@ ansible-playbook in ``test_jobs_windows.py``.
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -48,7 +47,7 @@ class Host:
 
     def execute(self, operation: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         scripts = known_scripts()
-        lines = [base64.b64encode(scripts[operation].encode("utf-8")).decode("ascii"), json.dumps(payload)]
+        lines = [fake_jobs.fwh.bootstrap_payload(scripts[operation]), json.dumps(payload)]
         answer = self.fake.exchange("psrp", script=scripts["BOOTSTRAP"], input_lines=lines)
         record = json.loads(self.fake.exchanges_path.read_text().splitlines()[-1])
         assert "harness_error" not in record, record["harness_error"]
@@ -56,11 +55,8 @@ class Host:
         return json.loads(answer.output[-1])
 
     def start(self, job: str = JOB, token: str = TOKEN, **extra: Any) -> dict[str, Any]:
-        scripts = known_scripts()
         payload = {"job": job, "token": token, "parallel": 1, "retries": 0,
                    "calls": [{"exe": "docker", "cmdline": PULL}],
-                   "runner": base64.b64encode(scripts["job_runner"].encode("utf-8")).decode("ascii"),
-                   "runner_bootstrap": fake_jobs.fwh._powershell_scripts().JOB_RUNNER_BOOTSTRAP,
                    "locks": [], "rename": None, "start_grace": 60, "claim_age": 60}
         payload.update(extra)
         return self.execute("job_start", payload)

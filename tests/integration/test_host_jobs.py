@@ -233,7 +233,7 @@ class Sampler:
 WRAPPER = r'''#!{python}
 # Test-only stand-in for python3 on the host (tests/integration/test_host_jobs.py). It runs the
 # real interpreter with the same arguments and stdin, after two things: it records the job ID of
-# every request that carries one, and it holds a job_start exec (the request with "runner") at a
+# every request that carries one, and it holds a job_start exec (the request with "start_grace") at a
 # barrier until {parties} of them arrived, so that they then run at the same instant.
 # With refuse_job_start, a job_start is answered with an error instead of running.
 import json, os, sys, tempfile, time
@@ -250,8 +250,8 @@ except (ValueError, IndexError, UnicodeDecodeError):
     request = None
 if isinstance(request, dict) and "job" in request:
     with open(os.path.join(BARRIER, "jobs.log"), "a") as log:
-        log.write(json.dumps({{"job": request["job"], "start": "runner" in request, "pid": os.getpid()}}) + "\n")
-if isinstance(request, dict) and "runner" in request:
+        log.write(json.dumps({{"job": request["job"], "start": "start_grace" in request, "pid": os.getpid()}}) + "\n")
+if isinstance(request, dict) and "start_grace" in request:
     if REFUSE:
         print(json.dumps({{"error": {{"kind": "exception", "message": "test wrapper: job_start not run"}}}}))
         sys.exit(0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import shlex
+import zlib
 
 import pytest
 from hypothesis import given, settings
@@ -107,7 +108,12 @@ def test_windows_command_does_not_depend_on_the_request(arguments):
 @pytest.mark.parametrize("operation", sorted(posix_scripts.SCRIPTS))
 def test_posix_command_is_the_constant_script(operation):
     dialect = PosixDialect("/opt/py 3/bin/python3")
-    assert shlex.split(dialect.command(operation)) == ["/opt/py 3/bin/python3", "-c", posix_scripts.SCRIPTS[operation]]
+    program = posix_scripts.PROGRAMS[operation]
+    assert shlex.split(dialect.command(operation)) == ["/opt/py 3/bin/python3", "-c", program]
+    if program != posix_scripts.SCRIPTS[operation]:
+        encoded = program.split('"')[1]
+        assert program == posix_scripts.STUB % encoded
+        assert zlib.decompress(base64.b64decode(encoded, validate=True)).decode("utf-8") == posix_scripts.SCRIPTS[operation]
     payload = {"calls": [{"exe": "docker", "argv": ["x'y"]}]}
     assert dialect.stdin(operation, payload) == encode_request(payload)
 

@@ -117,7 +117,6 @@ def start_abandoned(machine: Machine, job: HostJob) -> None:
     """What a controller killed right after job_start leaves: a job with another run's claim."""
     payload = {"job": job.job_id, "token": "f" * 32, "parallel": 1, "retries": 0, "calls": job.requests,
                "locks": sorted(job.locks), "rename": job.rename, "start_grace": 60, "claim_age": 60}
-    payload.update(job.host.dialect.job_runner())
     assert job.host.execute("job_start", payload)["state"] == "started"
 
 

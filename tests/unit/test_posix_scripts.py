@@ -4,14 +4,12 @@ really runs programs as asked.
 
 ``run`` is executed the way a Linux host executes it: the dialect's own command line through
 ``/bin/sh -c``, its request on stdin, with a fake ``docker`` on PATH that reports what it got.
-Goldens live in ``tests/unit/golden/<name>.py.txt`` (and ``direct_run.sh.txt``); after an
-intended change, rewrite them with
-
-    WC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/unit/test_posix_scripts.py
+Their texts are pinned in tests/contract/script_pins.py (checked by test_script_pins.py).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shlex
@@ -19,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import zlib
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -28,7 +27,7 @@ from hypothesis import strategies as st
 
 from ansible.plugins.loader import shell_loader
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import posix_scripts
+from ansible_collections.wincontainers.images.plugins.plugin_utils import posix_scripts, script_files
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import (
     DIRECT_COMMAND,
     DIRECT_MARKER,
@@ -38,7 +37,6 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect impor
     read_direct_answer,
 )
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, ExecutableNotFound, Host
-from golden_copies import GoldenCopies  # tests/unit is on sys.path (no __init__.py)
 from ansible_collections.wincontainers.images.plugins.plugin_utils.docker_cli import json_documents
 
 SCRIPTS = posix_scripts.SCRIPTS
@@ -143,7 +141,7 @@ def report(result) -> dict:
     return json.loads(result["stdout"])
 
 
-# --- compile, size, goldens ---------------------------------------------------------------
+# --- compile, size, files ---------------------------------------------------------------
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_script_compiles(name):
@@ -153,28 +151,44 @@ def test_script_compiles(name):
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_command_fits_in_one_argument_and_quotes_back_exactly(name):
     command = PosixDialect("python3").command(name)
-    assert shlex.split(command) == ["python3", "-c", SCRIPTS[name]]
-    assert len(command.encode("utf-8")) < MAX_ARG_STRLEN // 4
+    assert shlex.split(command) == ["python3", "-c", posix_scripts.PROGRAMS[name]]
+    assert len(command.encode("utf-8")) < MAX_ARG_STRLEN // 16
+    program = posix_scripts.PROGRAMS[name]
+    if program != SCRIPTS[name]:  # compressed unless that would not make it shorter
+        encoded = program.split('"')[1]
+        assert program == posix_scripts.STUB % encoded and len(program) < len(SCRIPTS[name])
+        assert zlib.decompress(base64.b64decode(encoded)).decode("utf-8") == SCRIPTS[name]
+    assert len(program) <= len(SCRIPTS[name]) and (name in ("container_image", "package_provider")) == (program == SCRIPTS[name])
 
 
-def test_scripts_are_module_level_constants():
-    constants = [value for key, value in vars(posix_scripts).items() if key.isupper()]
-    for name, script in SCRIPTS.items():
-        assert any(script is value for value in constants), name
+PART_FILES = sorted(Path(script_files.ROOT, "posix").glob("*.py"))
 
 
-GOLDEN = GoldenCopies(
-    {**{name + ".py.txt": text for name, text in SCRIPTS.items()}, "direct_run.sh.txt": posix_scripts.DIRECT_RUN},
-    (".py.txt", ".sh.txt"), "test_posix_scripts.py")
+def test_every_part_file_is_used():
+    used = set()
+    for parts in posix_scripts.PARTS.values():
+        used.update(part for part in parts if isinstance(part, str))
+    assert sorted(path.stem for path in PART_FILES) == sorted(used)
 
 
-@pytest.mark.parametrize("file_name", sorted(GOLDEN.texts))
-def test_script_matches_its_golden_copy(file_name):
-    GOLDEN.check(file_name)
+@pytest.mark.parametrize("path", PART_FILES, ids=lambda path: path.name)
+def test_every_file_is_a_module_that_runs_nothing_on_import(path):
+    # What ansible-test sanity compiles, imports and lints: real Python, whose program runs only
+    # as __main__ (python3 -c, runner.py).
+    module = "ansible_collections.wincontainers.images.plugins.plugin_utils.host_scripts.posix." + path.stem
+    process = subprocess.run([sys.executable, "-c", "import %s" % module], input="", capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, check=False)
+    assert (process.returncode, process.stdout, process.stderr) == (0, "", "")
 
 
-def test_no_stale_golden_files():
-    GOLDEN.check_none_stale()
+def test_scripts_are_assembled_from_their_files_only():
+    assert set(SCRIPTS) == set(posix_scripts.PARTS)
+    for name, parts in posix_scripts.PARTS.items():
+        assert SCRIPTS[name] == posix_scripts.assemble(parts, SCRIPTS), name
+    embedded = {}
+    exec(script_files.posix_embed(script_files.Embed("JOB_RUNNER", "job_runner"), SCRIPTS), embedded)  # noqa: S102
+    assert embedded["JOB_RUNNER"] == SCRIPTS["job_runner"]
+    assert posix_scripts.SCRIPTS["job_start"].count(SCRIPTS["job_runner"]) == 1
 
 
 # --- run: arguments, stdin, environment, exit codes ------------------------------------------
@@ -555,7 +569,8 @@ def test_host_names_itself_when_docker_is_missing_on_the_direct_path(tmp_path):
     assert action.commands == [DIRECT_COMMAND]
 
 
-def test_the_integration_tests_poll_marker_is_only_in_job_status():
-    """tests/integration/connection_plugins/wc_flaky.py finds the status polls by this line."""
-    mark = "runner_alive = bool(runner) and alive(runner)"
-    assert [name for name, script in SCRIPTS.items() if mark in script] == ["job_status"]
+def test_the_integration_tests_find_the_polls_by_the_job_status_program():
+    """tests/integration/connection_plugins/wc_flaky.py finds the status polls by job_status's
+    program (what follows "python3 -c"), which no other command contains."""
+    mark = posix_scripts.PROGRAMS["job_status"]
+    assert [name for name, program in posix_scripts.PROGRAMS.items() if mark in program] == ["job_status"]

@@ -1,29 +1,26 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The constant PowerShell scripts: they parse, they are pinned, and they are what gets sent.
 
-No PowerShell runs here: tree-sitter-pwsh parses the scripts. Goldens live in
-``tests/unit/golden/<name>.ps1``; after an intended change of a script, rewrite them with
-
-    WC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/unit/test_powershell_scripts.py
-
-and review the diff.
+No PowerShell runs here: tree-sitter-pwsh parses the scripts and their files. Their texts are
+pinned in tests/contract/script_pins.py (checked by test_script_pins.py).
 """
 
 from __future__ import annotations
 
 import base64
+import zlib
+from pathlib import Path
 
 import pytest
 import tree_sitter
 import tree_sitter_pwsh
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import powershell_scripts
+from ansible_collections.wincontainers.images.plugins.plugin_utils import powershell_scripts, script_files
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import (
     POWERSHELL_PREFIX,
     WindowsDialect,
     encode_request,
 )
-from golden_copies import GoldenCopies  # tests/unit is on sys.path (no __init__.py)
 
 SCRIPTS = powershell_scripts.SCRIPTS
 BOOTSTRAP = powershell_scripts.BOOTSTRAP
@@ -41,8 +38,7 @@ STANDALONE = {
     for name, value in CONSTANTS.items()
     if not any(value in script for script in SCRIPTS.values())
 }
-# What is sent to a host, each pinned by a golden copy: golden/<operation>.ps1 for the
-# scripts, golden/_<constant name>.ps1 for the standalone texts.
+# What is sent to a host: the scripts as the bootstrap compiles them, and the standalone texts.
 ALL_TEXTS = {**SCRIPTS, **STANDALONE}
 
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_pwsh.language()))
@@ -162,13 +158,51 @@ def test_the_input_check_flags_input_inside_a_function():
 
 # --- what is sent -------------------------------------------------------------------------
 
-def test_scripts_are_module_level_constants():
-    constants = {name: value for name, value in vars(powershell_scripts).items() if name.isupper()}
-    for operation, script in SCRIPTS.items():
-        assert isinstance(script, str) and script.strip()
-        assert any(script is value for value in constants.values()), (
-            "SCRIPTS[%r] is not a module-level constant of powershell_scripts" % operation)
-    assert isinstance(BOOTSTRAP, str)
+def test_scripts_are_assembled_from_their_files_only():
+    # Fixed text: each script is its part files, as PARTS declares, read at import.
+    assert set(SCRIPTS) == set(powershell_scripts.PARTS)
+    for operation, parts in powershell_scripts.PARTS.items():
+        texts = {**SCRIPTS, "job_runner_bootstrap": powershell_scripts.JOB_RUNNER_BOOTSTRAP}
+        assert SCRIPTS[operation] == powershell_scripts.assemble(parts, texts), operation
+        assert powershell_scripts.PAYLOADS[operation] == script_files.deflate_base64(SCRIPTS[operation])
+    assert isinstance(BOOTSTRAP, str) and "\n" not in BOOTSTRAP
+
+
+PART_FILES = sorted(Path(script_files.ROOT, "powershell").glob("*.ps1"))
+
+
+def test_every_part_file_is_used():
+    used = {"bootstrap", "job_runner_bootstrap"}
+    for parts in powershell_scripts.PARTS.values():
+        used.update(part if isinstance(part, str) else part.script for part in parts)
+    assert sorted(path.stem for path in PART_FILES) == sorted(used)
+
+
+@pytest.mark.parametrize("path", PART_FILES, ids=lambda path: path.name)
+def test_every_file_parses_on_its_own(path):
+    # What an editor, PSScriptAnalyzer or ansible-test's pslint sees: real PowerShell.
+    assert syntax_problems(path.read_text(encoding="utf-8")) == []
+
+
+def tokens(text: str) -> list[tuple[str, bytes]]:
+    """The leaves of the parse, comments left out: what minifying must not change."""
+    tree = PARSER.parse(text.encode("utf-8"))
+    return [(node.type, node.text) for node in walk(tree.root_node)
+            if not node.children and node.type != "comment" and node.text.strip()]
+
+
+@pytest.mark.parametrize("operation", sorted(SCRIPTS))
+def test_minifying_changes_only_whitespace_and_comments(operation):
+    texts = {**SCRIPTS, "job_runner_bootstrap": powershell_scripts.JOB_RUNNER_BOOTSTRAP}
+    full = powershell_scripts.assemble(powershell_scripts.PARTS[operation], texts, minify=False)
+    assert full != SCRIPTS[operation] and "#" in full
+    assert tokens(SCRIPTS[operation]) == tokens(full)
+
+
+def test_the_token_check_sees_a_change_inside_a_string():
+    # A multi-line string whose lines lose their indentation is a different string.
+    text = "$a = 'one\n    two'\n"
+    assert tokens(script_files.minify_powershell(text)) != tokens(text)
 
 
 @pytest.mark.parametrize("operation", sorted(SCRIPTS))
@@ -183,7 +217,7 @@ def test_command_is_the_constant_bootstrap_and_stdin_carries_the_exact_script(op
     stdin = dialect.stdin(operation, payload)
     stdin.decode("ascii")  # nothing outside ASCII travels, whatever the code page
     script_line, request_line = stdin.split(b"\n", 1)
-    assert base64.b64decode(script_line, validate=True).decode("utf-8") == SCRIPTS[operation]
+    assert zlib.decompress(base64.b64decode(script_line, validate=True), -15).decode("utf-8") == SCRIPTS[operation]
     assert request_line == encode_request(payload)
     assert stdin.count(b"\n") == 2 and stdin.endswith(b"\n")
 
@@ -212,17 +246,3 @@ def test_standalone_commands_are_far_below_the_cmd_exe_limit(name):
 def test_unknown_operation_is_refused():
     with pytest.raises(KeyError):
         WindowsDialect().command("no-such-operation")
-
-
-# --- goldens ------------------------------------------------------------------------------
-
-GOLDEN = GoldenCopies({name + ".ps1": text for name, text in ALL_TEXTS.items()}, (".ps1",), "test_powershell_scripts.py")
-
-
-@pytest.mark.parametrize("file_name", sorted(GOLDEN.texts))
-def test_script_matches_its_golden_copy(file_name):
-    GOLDEN.check(file_name)
-
-
-def test_no_stale_golden_files():
-    GOLDEN.check_none_stale()

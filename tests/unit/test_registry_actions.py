@@ -44,7 +44,7 @@ class ScriptedHost(Host):
     """A real ``Host`` (its ``run`` builds the real requests) whose execs are answered here.
 
     ``docker(argv, request) -> (rc, stdout, stderr)`` answers each docker call; ``configs``
-    answers ``docker_config`` and ``login_state``: an auths entry with a ``stored`` (user, password)
+    answers ``login_state``: an auths entry with a ``stored`` (user, password)
     is compared with the request's salted HMAC as the host script does, and the stored pair is never
     part of the answer. ``login_verify`` runs its call through ``docker`` and records it in
     ``verified``. Detached jobs finish at their first poll.
@@ -74,7 +74,7 @@ class ScriptedHost(Host):
         self.sent.append((operation, json.loads(json.dumps(payload))))
         if operation == "run":
             return {"results": [self._answer(call) for call in payload["calls"]], "error": None}
-        if operation in ("docker_config", "login_state"):
+        if operation == "login_state":
             answer = {"config_dir": "/h/.docker", "config_file": "/h/.docker/config.json", "exists": True,
                       "creds_store": None, "cred_helpers": {}, "auths": {}, "helpers": {}, "default_store": None}
             answer.update(json.loads(json.dumps(self.config)))

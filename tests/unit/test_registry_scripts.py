@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The ``docker_config`` script of the POSIX dialect, run for real on configuration files and
+"""The ``login_state`` script of the POSIX dialect without a credential to compare, run for real on configuration files and
 fake credential helpers: it answers user names, and never a password or a helper's secret.
 
 (The PowerShell twin is parsed and pinned by test_powershell_scripts.py and emulated by the
@@ -45,7 +45,7 @@ def read_config(tmp_path: Path, config: dict | str | None, request: dict | None 
         (home / ".docker" / "config.json").write_text(text, encoding="utf-8")
     environment = {"PATH": "%s:/usr/bin:/bin" % bin_dir, "HOME": str(home), "LANG": "C.UTF-8"}
     environment.update(env or {})
-    command = PosixDialect(sys.executable).command("docker_config")
+    command = PosixDialect(sys.executable).command("login_state")
     process = subprocess.run(["/bin/sh", "-c", command], input=encode_request(request or {"config_dir": None}),
                              capture_output=True, env=environment, timeout=60, check=False)
     assert process.returncode == 0 and process.stderr == b"", process.stderr
@@ -70,11 +70,11 @@ def test_file_store_answers_users_only(tmp_path):
     assert answer["error"] is None and answer["exists"] is True
     assert answer["config_file"] == str(tmp_path / "home" / ".docker" / "config.json")
     assert answer["auths"] == {
-        "registry.example.com:5000": {"user": "deploy", "auth": True, "identity_token": False},
-        "https://index.docker.io/v1/": {"user": "hubuser", "auth": True, "identity_token": False},
-        "empty.example.com": {"user": None, "auth": False, "identity_token": False},
-        "token.example.com": {"user": None, "auth": False, "identity_token": True},
-        "broken.example.com": {"user": None, "auth": True, "identity_token": False},
+        "registry.example.com:5000": {"user": "deploy", "auth": True, "identity_token": False, "credential": None},
+        "https://index.docker.io/v1/": {"user": "hubuser", "auth": True, "identity_token": False, "credential": None},
+        "empty.example.com": {"user": None, "auth": False, "identity_token": False, "credential": None},
+        "token.example.com": {"user": None, "auth": False, "identity_token": True, "credential": None},
+        "broken.example.com": {"user": None, "auth": True, "identity_token": False, "credential": None},
     }
     config = DockerConfig.from_answer(answer)
     assert config.state(parse_registry_url("registry.example.com:5000")).user == "deploy"
@@ -102,10 +102,11 @@ def test_credential_helpers_are_asked_with_list(tmp_path):
                                   "evil": "echo %s\n" % SECRET})
     assert answer["creds_store"] == "pass"
     assert answer["helpers"]["pass"] == {"found": True, "users": {"registry.example.com:5000": "deploy",
-                                                                  "https://index.docker.io/v1/": "hub"}, "error": None}
+                                                                  "https://index.docker.io/v1/": "hub"}, "error": None, "credentials": {}}
     assert answer["helpers"]["secretservice"]["users"] is None
     assert "could not connect" in answer["helpers"]["secretservice"]["error"]
-    assert answer["helpers"]["evil"] == {"found": False, "users": None, "error": "not a known credential helper"}
+    assert answer["helpers"]["evil"] == {"found": False, "users": None, "error": "not a known credential helper",
+                                       "credentials": {}}
     config = DockerConfig.from_answer(answer)
     assert config.state(parse_registry_url("registry.example.com:5000")).user == "deploy"
     assert config.state(parse_registry_url("other.example.com")).has_credentials is None
@@ -132,5 +133,5 @@ def test_an_empty_config_file_is_an_empty_configuration(tmp_path):
 def test_the_script_is_in_both_dialects():
     from ansible_collections.wincontainers.images.plugins.plugin_utils import posix_scripts, powershell_scripts
 
-    assert "docker_config" in posix_scripts.SCRIPTS and "docker_config" in powershell_scripts.SCRIPTS
+    assert "login_state" in posix_scripts.SCRIPTS and "login_state" in powershell_scripts.SCRIPTS
     assert os.path.basename(__file__)

@@ -10,7 +10,7 @@ Each builder returns an ``Exec``: the command line and the stdin bytes that
 the dialect's reader of the answer. The requests are the ones the collection itself sends:
 ``Host.run`` (calls), ``HostJob`` (job_start, job_status, job_cleanup), ``lifecycle.file_info``,
 ``base_images.read_host`` (host_info) and the ``docker_login`` action (login_state, login, and in
-check mode login_verify; docker_config, which it sent before login_state, is still a script).
+check mode login_verify).
 
 Why the request shapes are written out here instead of calling those functions: ``host.py`` and
 ``jobs.py`` import ansible-core (``jobs.py`` imports ``ansible.utils.display``, which imports
@@ -30,6 +30,7 @@ import hashlib
 import hmac
 import json
 import re
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -226,12 +227,6 @@ def login(registry: str, username: str, password: str, config_dir: str):
 # --- the other scripts -----------------------------------------------------------------------------
 
 
-@builder
-def docker_config(config_dir: str):
-    """User names from a Docker configuration (docker_login's first exec before login_state)."""
-    return "docker_config", {"config_dir": config_dir}
-
-
 def credential_digest(salt: bytes, username: str, password: str) -> str:
     """registry.credential_digest: HMAC-SHA256 of user:password keyed by the salt, base64."""
     digest = hmac.new(salt, ("%s:%s" % (username, password)).encode("utf-8"), hashlib.sha256).digest()
@@ -301,7 +296,6 @@ def job_start(job: str, token: str, calls: Sequence[Call], parallel: int = 1, re
         "calls": [_plain_request(call) for call in calls], "locks": [], "rename": None,
         "start_grace": START_GRACE, "claim_age": CLAIM_AGE,
     }
-    payload.update(DIALECT.job_runner())
     return "job_start", payload
 
 
@@ -358,12 +352,9 @@ def exec_problems(ex: Exec) -> list[str]:
     lines = text.split("\n")
     if len(lines) != 3 or lines[2] != "":
         return problems + ["stdin is not exactly two lines ending in a newline (%d parts)" % len(lines)]
-    try:
-        script = base64.b64decode(lines[0], validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        script = None
+    script = inflate_payload(lines[0])
     if script not in powershell_scripts.SCRIPTS.values():
-        problems.append("the first stdin line is not the base64 of one of powershell_scripts.SCRIPTS")
+        problems.append("the first stdin line does not inflate to one of powershell_scripts.SCRIPTS")
     elif script != powershell_scripts.SCRIPTS.get(ex.operation):
         problems.append("the first stdin line is not the script of %r" % ex.operation)
     try:
@@ -379,6 +370,16 @@ def exec_problems(ex: Exec) -> list[str]:
         if len(str(call.get("cmdline", ""))) > MAX_ARGUMENTS_LENGTH:
             problems.append("a call's command line is over %d characters" % MAX_ARGUMENTS_LENGTH)
     return problems
+
+
+def inflate_payload(line: str) -> str | None:
+    """The script that BOOTSTRAP runs for this first stdin line (base64 of raw DEFLATE), or None."""
+    try:
+        inflater = zlib.decompressobj(-15)
+        text = (inflater.decompress(base64.b64decode(line, validate=True)) + inflater.flush()).decode("utf-8")
+    except (binascii.Error, zlib.error, UnicodeDecodeError):
+        return None
+    return text if inflater.eof else None
 
 
 def check_exec(ex: Exec) -> Exec:
@@ -417,7 +418,6 @@ EXAMPLES: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "tag": (("sha256:" + "a" * 64, "wctest/windows-suite:tagged"), {}),
     "remove": ((["wctest/windows-suite:tagged", "wctest/windows-suite:labelled"],), {}),
     "login": (("127.0.0.1:50000", "wc-us\u00e9r", EXAMPLE_PASSWORD, EXAMPLE_DIR + "\\docker"), {}),
-    "docker_config": ((EXAMPLE_DIR + "\\docker-\u00e9\u6f22\u5b57",), {}),
     "login_state": ((EXAMPLE_DIR + "\\docker", "127.0.0.1:50000", "wc-us\u00e9r", EXAMPLE_PASSWORD, EXAMPLE_SALT), {}),
     "login_verify": (("127.0.0.1:50000", "wc-us\u00e9r", EXAMPLE_PASSWORD, EXAMPLE_DIR + "\\docker"), {}),
     "host_info": ((), {}),

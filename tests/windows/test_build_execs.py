@@ -42,7 +42,7 @@ def test_every_example_is_an_exec_the_collection_could_send(name: str) -> None:
     assert ex.builder == name and ex.command == build_execs.WINDOWS_COMMAND
     assert build_execs.utf16_length(ex.command) <= build_execs.CMD_EXE_LIMIT
     script, request, end = ex.stdin.decode("ascii").split("\n")
-    assert end == "" and base64.b64decode(script).decode("utf-8") == build_execs.powershell_scripts.SCRIPTS[ex.operation]
+    assert end == "" and build_execs.inflate_payload(script) == build_execs.powershell_scripts.SCRIPTS[ex.operation]
     assert request.isascii() and json.loads(request) == ex.payload
 
 
@@ -64,8 +64,8 @@ def _tampered(ex: Exec, **changes: Any) -> Exec:
     (lambda ex: {"command": ex.command + " & whoami"}, "not the constant bootstrap command"),
     (lambda ex: {"command": ex.command.replace("-NoProfile ", "")}, "not the constant bootstrap command"),
     (lambda ex: {"stdin": base64.b64encode(b"Write-Output 1") + b"\n" + ex.stdin.split(b"\n")[1] + b"\n"},
-     "not the base64 of one of powershell_scripts.SCRIPTS"),
-    (lambda ex: {"operation": "docker_config"}, "not the script of 'docker_config'"),
+     "does not inflate to one of powershell_scripts.SCRIPTS"),
+    (lambda ex: {"operation": "file_info"}, "not the script of 'file_info'"),
     (lambda ex: {"stdin": ex.stdin.replace(b"version", "v\u00e9rsion".encode("utf-8"))}, "non-ASCII byte"),
     (lambda ex: {"stdin": ex.stdin + b"{}\n"}, "not exactly two lines"),
     (lambda ex: {"payload": {"calls": []}}, "not the exec's payload"),
@@ -127,7 +127,7 @@ class RecordingAction:
         assert in_data is not None
         self.sent.append((cmd, in_data))
         script, request = in_data.decode("ascii").split("\n")[:2]
-        text = base64.b64decode(script).decode("utf-8")
+        text = build_execs.inflate_payload(script)
         [operation] = [name for name, value in build_execs.powershell_scripts.SCRIPTS.items() if value == text]
         return {"rc": 0, "stdout": json.dumps(self.answer(operation, json.loads(request))) + "\r\n", "stderr": ""}
 
@@ -137,7 +137,7 @@ def scripted_answer(operation: str, request: Mapping[str, Any]) -> dict[str, Any
     done = {"rc": 0, "stdout": "Login Succeeded\n", "stderr": ""}
     if operation == "run":
         return {"results": [done for _call in request["calls"]], "error": None}
-    if operation in ("docker_config", "login_state"):
+    if operation == "login_state":
         return {"config_dir": request["config_dir"], "config_file": request["config_dir"] + "\\config.json",
                 "exists": False, "creds_store": None, "cred_helpers": {}, "auths": {}, "helpers": {},
                 "default_store": "wincred", "compared": "digest" in request, "error": None}
@@ -204,8 +204,6 @@ def sent_by_the_collection(name: str) -> list[tuple[str, bytes]]:
         host.run(docker_cli.tag_calls(source, [target]))
     elif name == "remove":
         host.run([Call(arguments) for arguments in docker_cli.chunked(("image", "rm", docker_cli.END_OF_FLAGS), args[0])])
-    elif name == "docker_config":
-        host.execute("docker_config", {"config_dir": args[0]})
     elif name in ("login", "login_state", "login_verify"):
         registry, username, password, config_dir = EXAMPLES["login"][0]
         if name == "login_state":

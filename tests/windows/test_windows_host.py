@@ -33,7 +33,6 @@ import run_execs
 from basic_auth_registry import BasicAuthRegistry
 from build_execs import (
     build_with_label,
-    docker_config,
     docker_version,
     events_call,
     file_info,
@@ -278,7 +277,7 @@ def test_tag_and_remove(base_image: str, suite_repository: str) -> None:
     assert gone["rc"] == 1
 
 
-# --- file_info, docker_config, host_info --------------------------------------------------------
+# --- file_info, login_state, host_info --------------------------------------------------------
 
 
 def test_file_info_renames_hashes_and_reads_an_archive(engine: dict[str, Any], tmp_path: Path) -> None:
@@ -311,18 +310,19 @@ def test_file_info_renames_hashes_and_reads_an_archive(engine: dict[str, Any], t
     assert version["rc"] == 0, version
 
 
-def test_docker_config_answers_user_names_and_never_secrets(tmp_path: Path) -> None:
+def test_login_state_answers_user_names_and_never_secrets(tmp_path: Path) -> None:
     config_dir = tmp_path / "docker-\u00e9\u6f22\u5b57"
     config_dir.mkdir()
     stored = "stored-secret-\u00e9"
     auth = base64.b64encode(("%s:%s" % (USER, stored)).encode("utf-8")).decode("ascii")
     config = {"auths": {"registry.example.test": {"auth": auth}, "token.example.test": {"identitytoken": "token-secret"}}}
     (config_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    outcome = execute(docker_config(str(config_dir)))
+    outcome = execute(login_state(str(config_dir), "registry.example.test", USER, PASSWORD, SALT))
     answer = ok(outcome)
     assert answer["exists"] is True and answer["config_file"] == str(config_dir / "config.json")
-    assert answer["auths"]["registry.example.test"] == {"user": USER, "auth": True, "identity_token": False}
-    assert answer["auths"]["token.example.test"] == {"user": None, "auth": False, "identity_token": True}
+    assert answer["auths"]["registry.example.test"] == {"user": USER, "auth": True, "identity_token": False,
+                                                         "credential": "differs"}
+    assert answer["auths"]["token.example.test"] == {"user": None, "auth": False, "identity_token": True, "credential": None}
     assert answer["creds_store"] is None and answer["helpers"] == {}
     for secret in (stored, "token-secret", auth):
         assert secret not in outcome.stdout and secret not in outcome.stderr
@@ -371,8 +371,9 @@ def test_a_password_reaches_docker_login_byte_for_byte(engine: dict[str, Any], t
     assert result["rc"] == 0 and "Login Succeeded" in result["stdout"], result
     stored = json.loads((config_dir / "config.json").read_text(encoding="utf-8"))["auths"][registry.address]["auth"]
     assert base64.b64decode(stored) == expected
-    read = execute(docker_config(str(config_dir)))
+    read = execute(login_state(str(config_dir), registry.address, USER, PASSWORD, SALT))
     assert ok(read)["auths"][registry.address]["user"] == USER
+    assert ok(read)["auths"][registry.address]["credential"] == "match"
     assert PASSWORD not in read.stdout and stored not in read.stdout
 
 

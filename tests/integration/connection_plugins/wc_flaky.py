@@ -46,8 +46,13 @@ options:
     default: false
 """
 
-# A line only the job_status script of the POSIX dialect contains (test_posix_scripts checks it).
-JOB_STATUS_MARK = "runner_alive = bool(runner) and alive(runner)"
+
+def _job_status_program() -> str:
+    """What follows "python3 -c" in a job_status exec of the POSIX dialect, which no other
+    command contains (test_posix_scripts checks it)."""
+    from ansible_collections.wincontainers.images.plugins.plugin_utils.posix_scripts import PROGRAMS
+
+    return PROGRAMS["job_status"]
 
 
 class Connection(LocalConnection):
@@ -55,7 +60,7 @@ class Connection(LocalConnection):
 
     def exec_command(self, cmd, in_data=None, sudoable=True):
         log = os.environ.get("WC_FLAKY_LOG")
-        if log and JOB_STATUS_MARK in cmd:
+        if log and _job_status_program() in cmd:
             with open(log, "a", encoding="utf-8") as handle:
                 handle.write("poll\n")
             with open(log, encoding="utf-8") as handle:

@@ -31,8 +31,8 @@ def _numbers(name: str) -> set[int]:
 
 
 def _operation(cmd: str) -> str:
-    """Which constant script of the collection the exec runs (``python3 -c SCRIPT``)."""
-    from ansible_collections.wincontainers.images.plugins.plugin_utils.posix_scripts import SCRIPTS
+    """Which constant script of the collection the exec runs (``python3 -c PROGRAM``)."""
+    from ansible_collections.wincontainers.images.plugins.plugin_utils.posix_scripts import PROGRAMS
 
     text = cmd
     for _level in range(3):  # the action wraps the dialect's command in "/bin/sh -c '...'"
@@ -40,8 +40,8 @@ def _operation(cmd: str) -> str:
             words = shlex.split(text)
         except ValueError:
             return "unknown"
-        for name, script in SCRIPTS.items():
-            if words[-1:] == [script]:
+        for name, program in PROGRAMS.items():
+            if words[-1:] == [program]:
                 return name
         if not words:
             break

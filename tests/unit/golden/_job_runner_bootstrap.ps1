@@ -1,1 +1,0 @@
-$ErrorActionPreference = 'Stop'; & ([ScriptBlock]::Create([IO.File]::ReadAllText([IO.Path]::Combine([Environment]::CurrentDirectory, 'runner.ps1'))))
