@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, CallResult, Host, HostError
+from ansible_collections.wincontainers.images.plugins.plugin_utils.limits import GLOBAL_OPTIONS_MAX
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import (
     ImageSpec,
     reference_matches,
@@ -147,8 +148,9 @@ def command_failed(host: Host, result: CallResult, what: str) -> DockerError:
 
 
 def chunked(prefix: Sequence[str], values: Sequence[str]) -> list[tuple[str, ...]]:
-    """Argument lists ``prefix + some values``, each short enough for a Windows command line."""
-    budget = MAX_ARGUMENTS_LENGTH - len(join_arguments(prefix)) - 1
+    """Argument lists ``prefix + some values``, each short enough for a Windows command line,
+    with room left for docker's global options (``limits.GLOBAL_OPTIONS_MAX``)."""
+    budget = MAX_ARGUMENTS_LENGTH - GLOBAL_OPTIONS_MAX - len(join_arguments(prefix)) - 1
     chunks: list[tuple[str, ...]] = []
     current: list[str] = []
     size = 0

@@ -22,6 +22,7 @@ from ansible_collections.wincontainers.images.plugins.action import (
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import TaskFailed
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect, WindowsDialect
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Host
+from ansible_collections.wincontainers.images.plugins.plugin_utils.engine import Settings
 from ansible_collections.wincontainers.images.plugins.plugin_utils.registry import DOCKER_HUB_KEY, RegistryError
 
 from cmdline import parse_like_docker, pflag_split  # tests/unit has no __init__.py, so pytest puts it on sys.path
@@ -54,6 +55,7 @@ class ScriptedHost(Host):
                  windows: bool = False) -> None:
         self.name = "host1"
         self.dialect = WindowsDialect() if windows else PosixDialect("python3")
+        self.engine = Settings()
         self.execs = 0
         self.docker = docker
         self.config = config or {}
