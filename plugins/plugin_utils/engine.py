@@ -79,11 +79,10 @@ def check_docker_host(value: Any, windows: bool) -> str:
     if any(ord(char) < 33 or ord(char) == 127 for char in value):
         raise options.OptionError("docker_host: %s contains a space, a line break or another control character" % shown)
     scheme, separator, rest = value.partition("://")
-    if not separator or scheme.lower() not in SCHEMES:
+    if not separator or scheme not in SCHEMES:  # docker compares the scheme as it is: TCP:// is refused
         raise options.OptionError(
             "docker_host: %s is not a Docker engine address the docker CLI connects to: give unix:///path/to/docker.sock, "
             "npipe:////./pipe/docker_engine (Windows), tcp://host:2376 or ssh://user@host" % shown)
-    scheme = scheme.lower()
     if scheme == "npipe" and not windows:
         raise options.OptionError("docker_host: %s is a Windows named pipe, but the host is not Windows; give "
                                   "unix:///path/to/docker.sock, tcp://host:2376 or ssh://user@host" % shown)
