@@ -25,8 +25,8 @@ from ansible_collections.wincontainers.images.plugins.action.docker_image_load i
 from ansible_collections.wincontainers.images.plugins.plugin_utils import archive_copy, lifecycle
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import TaskFailed
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect, WindowsDialect, encode_request
-from ansible_collections.wincontainers.images.plugins.plugin_utils.host import CallResult, Host, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.engine import Settings
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import CallResult, Host, HostError
 
 IMAGE_A = "sha256:" + "a" * 64
 IMAGE_B = "sha256:" + "b" * 64

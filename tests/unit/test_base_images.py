@@ -5,7 +5,6 @@ versions, OS image names, registry URLs, and the tag decision shared with docker
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,8 @@ import pytest
 from ansible_collections.wincontainers.images.plugins.plugin_utils import base_images, tagging
 from ansible_collections.wincontainers.images.plugins.plugin_utils.base_images import HostFacts, OptionError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect, WindowsDialect
-from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, CallResult, Host, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.engine import Settings
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, CallResult, Host, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import ReferenceError, parse_reference
 from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_builds import FAMILIES

@@ -5,7 +5,9 @@ before any exec."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from types import SimpleNamespace
 
 import pytest
@@ -14,8 +16,10 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import shell_loader
 
+from ansible_collections.wincontainers.images.plugins import action as actions
 from ansible_collections.wincontainers.images.plugins.action import docker_image_info, docker_image_pull
-from ansible_collections.wincontainers.images.plugins.plugin_utils import engine, limits
+from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli, engine, limits
+from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import DIRECT_COMMAND, PosixDialect, WindowsDialect
 from ansible_collections.wincontainers.images.plugins.plugin_utils.docker_cli import chunked
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, Host
@@ -153,7 +157,7 @@ def host_for(windows, settings=engine.Settings()):
 
 @pytest.mark.parametrize("windows", [False, True])
 def test_global_options_go_before_the_command_of_docker_calls_only(windows):
-    settings = engine.settings({"docker_host": "ssh://me@build 01".replace(" ", "")}, windows)
+    settings = engine.settings({"docker_host": "ssh://me@build01"}, windows)
     host = host_for(windows, settings)
     request = host.call_request(Call(("image", "inspect", "--", "a b")))
     argv = parse(request["cmdline"]) if windows else request["argv"]
@@ -293,10 +297,6 @@ def test_bad_connection_options_fail_before_any_exec(monkeypatch):
 
 
 def test_every_module_takes_the_connection_options():
-    from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase
-    import importlib
-    import pkgutil
-    from ansible_collections.wincontainers.images.plugins import action as actions
     for info in pkgutil.iter_modules(actions.__path__):
         plugin = importlib.import_module("%s.%s" % (actions.__name__, info.name)).ActionModule
         assert issubclass(plugin, DockerActionBase)
@@ -311,7 +311,6 @@ def test_every_module_takes_the_connection_options():
     (engine.Settings(), "unix:///run/other.sock (set by DOCKER_HOST or the current docker context)"),
 ])
 def test_an_unreachable_engine_is_named_by_what_chose_it(settings, where):
-    from ansible_collections.wincontainers.images.plugins.plugin_utils import docker_cli
     host = SimpleNamespace(name="linux01", is_windows=False, engine=settings)
     stderr = "Cannot connect to the Docker daemon at unix:///run/other.sock. Is the docker daemon running?\n"
     message = docker_cli.engine_problem_message(host, stderr)

@@ -7,8 +7,8 @@ import pytest
 
 from ansible_collections.wincontainers.images.plugins.plugin_utils import jobs
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect
-from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, ConnectionFailed, Host, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.engine import Settings
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, ConnectionFailed, Host, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob
 
 

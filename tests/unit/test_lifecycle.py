@@ -33,8 +33,8 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect impor
     WindowsDialect,
     encode_request,
 )
-from ansible_collections.wincontainers.images.plugins.plugin_utils.host import CallResult, Host, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.engine import Settings
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import CallResult, Host, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import (
     ReferenceError,
     parse_image,

@@ -21,8 +21,8 @@ from ansible_collections.wincontainers.images.plugins.action import (
 )
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import TaskFailed
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect, WindowsDialect
-from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Host
 from ansible_collections.wincontainers.images.plugins.plugin_utils.engine import Settings
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Host
 from ansible_collections.wincontainers.images.plugins.plugin_utils.registry import DOCKER_HUB_KEY, RegistryError
 
 from cmdline import parse_like_docker, pflag_split  # tests/unit has no __init__.py, so pytest puts it on sys.path
