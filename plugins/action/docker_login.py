@@ -37,15 +37,17 @@ class ActionModule(DockerActionBase):
             config_dir = registry.check_config_path(args["config_path"], host.is_windows)
         except registry.OptionError as exc:
             raise TaskFailed(str(exc)) from None
+        # Without config_path, the state is read where docker itself looks: DOCKER_CONFIG of the task's environment.
+        state_dir = config_dir or host.engine.environment.get("DOCKER_CONFIG")
         present = args["state"] == "present"
         username = args["username"]
         if present:
             check_username(username)
             if not args["password"]:
                 raise TaskFailed("password: required with state=present (and it cannot be empty)")
-            request = registry.login_request(config_dir, target, username, args["password"])
+            request = registry.login_request(state_dir, target, username, args["password"])
         else:
-            request = registry.login_request(config_dir, target)
+            request = registry.login_request(state_dir, target)
 
         config = registry.DockerConfig.from_answer(host.execute("login_state", request))
         state = config.state(target)

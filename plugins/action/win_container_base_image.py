@@ -624,7 +624,7 @@ class OsImageTask:
             calls.append(Call(("tag", docker_cli.END_OF_FLAGS, engine_name, request.latest)))
         payload: dict[str, Any] = {
             "action": "check",
-            "calls": [host.dialect.call_request(call.exe, list(call.arguments)) for call in calls],
+            "calls": [host.call_request(call) for call in calls],
             "restart": request.restart,
             "restart_timeout": RESTART_TIMEOUT,
         }
@@ -672,7 +672,7 @@ class OsImageTask:
             payload = {
                 "action": "uninstall" if uninstall else "check",
                 "full_names": uninstall,
-                "calls": [host.dialect.call_request(call.exe, list(call.arguments)) for call in calls],
+                "calls": [host.call_request(call) for call in calls],
                 "restart": False,
             }
             answer = host.execute("container_image", payload)

@@ -79,6 +79,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - wincontainers.images.docker
   - wincontainers.images.attributes
   - wincontainers.images.attributes.CHANGING_MODULE
 seealso:

@@ -55,6 +55,7 @@ options:
       - Whether an existing archive holds the images is decided by image IDs and names, as without O(platform).
     type: str
 extends_documentation_fragment:
+  - wincontainers.images.docker
   - wincontainers.images.attributes
   - wincontainers.images.host_job
   - wincontainers.images.attributes.CHANGING_MODULE

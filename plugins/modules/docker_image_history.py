@@ -21,6 +21,7 @@ options:
     type: str
     required: true
 extends_documentation_fragment:
+  - wincontainers.images.docker
   - wincontainers.images.attributes
   - wincontainers.images.attributes.INFO_MODULE
 seealso:

@@ -22,6 +22,7 @@ options:
     type: list
     elements: str
 extends_documentation_fragment:
+  - wincontainers.images.docker
   - wincontainers.images.attributes
   - wincontainers.images.attributes.INFO_MODULE
 seealso:

@@ -47,6 +47,7 @@ options:
       - In check mode nothing is copied; the task reports whether the copy (and the load) would happen.
     type: path
 extends_documentation_fragment:
+  - wincontainers.images.docker
   - wincontainers.images.attributes
   - wincontainers.images.host_job
   - wincontainers.images.attributes.CHANGING_MODULE

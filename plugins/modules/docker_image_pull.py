@@ -81,6 +81,7 @@ options:
         relative path is refused before anything runs. C(~) is not expanded.
     type: str
 extends_documentation_fragment:
+  - wincontainers.images.docker
   - wincontainers.images.attributes
   - wincontainers.images.host_job
   - wincontainers.images.attributes.CHANGING_MODULE

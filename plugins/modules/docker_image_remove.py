@@ -44,6 +44,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - wincontainers.images.docker
   - wincontainers.images.attributes
   - wincontainers.images.attributes.CHANGING_MODULE
 seealso:

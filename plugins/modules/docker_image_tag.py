@@ -42,6 +42,7 @@ options:
     choices: [keep, overwrite]
     default: overwrite
 extends_documentation_fragment:
+  - wincontainers.images.docker
   - wincontainers.images.attributes
   - wincontainers.images.attributes.CHANGING_MODULE
 seealso:

@@ -69,6 +69,7 @@ options:
     type: str
     aliases: [dockercfg_path, docker_config]
 extends_documentation_fragment:
+  - wincontainers.images.docker
   - wincontainers.images.attributes
   - wincontainers.images.attributes.CHANGING_MODULE
 notes:

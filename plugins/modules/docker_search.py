@@ -40,6 +40,7 @@ options:
           - Only images with at least this many stars.
         type: int
 extends_documentation_fragment:
+  - wincontainers.images.docker
   - wincontainers.images.attributes
   - wincontainers.images.attributes.INFO_MODULE
 notes:

@@ -118,6 +118,7 @@ notes:
   - Running the same task on many hosts of different Windows builds installs each host's own image with
     O(version=auto).
 extends_documentation_fragment:
+  - wincontainers.images.docker
   - wincontainers.images.attributes
   - wincontainers.images.host_job
   - wincontainers.images.attributes.CHANGING_MODULE

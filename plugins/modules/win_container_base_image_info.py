@@ -50,6 +50,7 @@ notes:
     and compatibility.
   - Registries that need credentials for their tag list are not supported; only anonymous bearer tokens are fetched.
 extends_documentation_fragment:
+  - wincontainers.images.docker
   - wincontainers.images.attributes
   - wincontainers.images.attributes.INFO_MODULE
 seealso:

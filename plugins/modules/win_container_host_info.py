@@ -31,6 +31,7 @@ options:
     type: str
     default: mcr.microsoft.com
 extends_documentation_fragment:
+  - wincontainers.images.docker
   - wincontainers.images.attributes
   - wincontainers.images.attributes.INFO_MODULE
 seealso:

@@ -42,6 +42,7 @@ notes:
   - Installing from the PowerShell Gallery needs the NuGet provider, which is bootstrapped on the way (C(-ForceBootstrap)),
     and TLS 1.2, which the task enables for its own session.
 extends_documentation_fragment:
+  - wincontainers.images.docker
   - wincontainers.images.attributes
   - wincontainers.images.attributes.CHANGING_MODULE
 seealso:

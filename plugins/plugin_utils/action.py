@@ -4,7 +4,11 @@
 Before anything runs on a host it refuses option values of the wrong type that ansible-core
 would silently turn into other text (``options.check_types``), validates the task's arguments
 against the plugin's ``ARGUMENT_SPEC``, and refuses option values too long for any docker
-command line on the host (``limits.check_options``). It opens the ``Host``, turns the
+command line on the host (``limits.check_options``). Every plugin's ``ARGUMENT_SPEC`` also holds
+the connection options (``engine.CONNECTION_SPEC``, added here to each subclass, documented by
+the ``docker`` doc fragment); they and the task's ``environment:`` become the ``Host``'s engine
+settings, applied to every docker call. ``become`` on a Windows host fails the task before
+anything runs (``engine.check_become``). It opens the ``Host``, turns the
 collection's errors into a failed result with a clear message, and removes the values of
 ``no_log`` options from whatever it returns (ansible-core does that for modules, not for action
 plugins).
@@ -22,7 +26,7 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import limits, options
+from ansible_collections.wincontainers.images.plugins.plugin_utils import engine, limits, options
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Host, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import ReferenceError
 
@@ -47,6 +51,16 @@ class DockerActionBase(ActionBase):
     _supports_check_mode = True
     _supports_async = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("ARGUMENT_SPEC")
+        if own is None:
+            return  # inherited from a class that has them already
+        overlap = set(own) & set(engine.CONNECTION_SPEC)
+        if overlap:
+            raise TypeError("%s: %s are connection options of every module" % (cls.__module__, ", ".join(sorted(overlap))))
+        cls.ARGUMENT_SPEC = {**own, **engine.CONNECTION_SPEC}
+
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         del tmp
@@ -58,7 +72,9 @@ class DockerActionBase(ActionBase):
             args = self.validated_arguments()
             host = Host(self, task_vars)
             host_name = host.name
+            engine.check_become(self, host.is_windows, host.name)
             limits.check_options(host.is_windows, self.ARGUMENT_SPEC, args, self.CHUNKED_OPTIONS)
+            host.engine = engine.settings(args, host.is_windows, engine.task_environment(self))
             result.update(self.execute(host, args))
             result.setdefault("changed", False)
         except limits.CommandTooLong as exc:

@@ -75,7 +75,7 @@ def read_host(
     for call in calls:
         if call.exe != "docker" or call.stdin is not None or call.append_lines_of is not None:
             raise ValueError("host_info runs plain docker calls only")
-    payload: dict[str, Any] = {"calls": [_call_request(host, call) for call in calls]}
+    payload: dict[str, Any] = {"calls": [host.call_request(call) for call in calls]}
     if os_images:
         payload["os_images"] = True
     if find is not None:
@@ -98,13 +98,6 @@ def read_host(
     ]
     facts = HostFacts.from_answer(host, answer)
     return HostState(facts, results, answer.get("os_images"), answer.get("find"), answer.get("registry"))
-
-
-def _call_request(host: Host, call: Call) -> dict[str, Any]:
-    request = host.dialect.call_request(call.exe, list(call.arguments))
-    if call.environment:
-        request["env"] = dict(call.environment)
-    return request
 
 
 def _int(value: Any) -> int | None:

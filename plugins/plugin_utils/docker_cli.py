@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, CallResult, Host, HostError
+from ansible_collections.wincontainers.images.plugins.plugin_utils.limits import GLOBAL_OPTIONS_MAX
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import (
     ImageSpec,
     reference_matches,
@@ -86,9 +87,13 @@ def _cause(line: str) -> str | None:
     return None
 
 
-def _where(endpoint: str | None) -> str:
+def _where(host: Host, endpoint: str | None) -> str:
     if endpoint is None:
         return "the endpoint docker uses (its error names none: see DOCKER_HOST and 'docker context ls' on the host)"
+    if "--host" in host.engine.arguments:
+        return "%s (docker_host)" % endpoint
+    if "DOCKER_HOST" in host.engine.environment:
+        return "%s (DOCKER_HOST of the task's environment)" % endpoint
     if endpoint in DEFAULT_ENDPOINTS:
         return "%s (docker's default endpoint)" % endpoint
     return "%s (set by DOCKER_HOST or the current docker context)" % endpoint
@@ -101,7 +106,7 @@ def engine_problem_message(host: Host, stderr: str) -> str | None:
     """
     denied = next((line.strip() for line in stderr.splitlines() if _PERMISSION_DENIED.search(line)), None)
     if denied is not None:
-        where = _where(engine_endpoint(denied))
+        where = _where(host, engine_endpoint(denied))
         if host.is_windows:
             return ("%s: the user the task runs as may not use the Docker engine's pipe %s (permission denied). Run "
                     "the task as an administrator, or as a member of the group the pipe allows (the \"group\" of the "
@@ -112,12 +117,13 @@ def engine_problem_message(host: Host, stderr: str) -> str | None:
     line = next((line.strip() for line in stderr.splitlines() if _ENGINE_UNREACHABLE.search(line)), None)
     if line is None:
         return None
-    where = _where(engine_endpoint(stderr))
+    where = _where(host, engine_endpoint(stderr))
     cause = _cause(line)
     detail = ": %s" % cause.rstrip(".") if cause else ""
     message = "%s: the Docker engine is not reachable at %s%s." % (host.name, where, detail)
     start = "Start-Service docker" if host.is_windows else "systemctl start docker"
-    message += " Start the engine (%s) or, if it listens elsewhere, set DOCKER_HOST in the task's environment" % start
+    message += (" Start the engine (%s) or, if it listens elsewhere, give its address in docker_host (or DOCKER_HOST "
+                "in the task's environment)" % start)
     if host.is_windows and _NOT_ELEVATED.search(line):
         message += ("; docker also says that it did not run elevated, and in the engine's default configuration only "
                     "administrators may use its pipe")
@@ -147,8 +153,9 @@ def command_failed(host: Host, result: CallResult, what: str) -> DockerError:
 
 
 def chunked(prefix: Sequence[str], values: Sequence[str]) -> list[tuple[str, ...]]:
-    """Argument lists ``prefix + some values``, each short enough for a Windows command line."""
-    budget = MAX_ARGUMENTS_LENGTH - len(join_arguments(prefix)) - 1
+    """Argument lists ``prefix + some values``, each short enough for a Windows command line,
+    with room left for docker's global options (``limits.GLOBAL_OPTIONS_MAX``)."""
+    budget = MAX_ARGUMENTS_LENGTH - GLOBAL_OPTIONS_MAX - len(join_arguments(prefix)) - 1
     chunks: list[tuple[str, ...]] = []
     current: list[str] = []
     size = 0

@@ -21,6 +21,7 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect impor
     Dialect,
     dialect_for,
 )
+from ansible_collections.wincontainers.images.plugins.plugin_utils.engine import Settings
 
 
 class HostError(Exception):
@@ -67,6 +68,8 @@ class Host:
         self.dialect: Dialect = dialect_for(action._connection._shell, task_vars.get("ansible_python_interpreter"))
         self.execs = 0
         self.puts = 0
+        # The docker CLI's global options and the environment of every call (engine.settings).
+        self.engine = Settings()
 
     @property
     def is_windows(self) -> bool:
@@ -78,11 +81,9 @@ class Host:
             return []
         requests = []
         for call in calls:
-            request = self.dialect.call_request(call.exe, list(call.arguments))
+            request = self.call_request(call)
             if call.stdin is not None:
                 request["stdin"] = call.stdin
-            if call.environment:
-                request["env"] = dict(call.environment)
             if call.append_lines_of is not None:
                 request["append_lines_of"] = call.append_lines_of
             requests.append(request)
@@ -94,6 +95,20 @@ class Host:
             CallResult(call, int(r["rc"]), r.get("stdout") or "", r.get("stderr") or "", bool(r.get("skipped")))
             for call, r in zip(calls, results)
         ]
+
+    def call_request(self, call: Call) -> dict[str, Any]:
+        """The request of one call for any script that runs programs (``run``, jobs, ``file_info``,
+        ``host_info``, ``container_image``): docker's global options before its arguments, and the
+        environment (the task's ``environment:``, then the options', then the call's own). Raises
+        ``limits.CommandTooLong`` when the host could not start it."""
+        arguments = list(call.arguments)
+        if call.exe == "docker":
+            arguments = list(self.engine.arguments) + arguments
+        request = self.dialect.call_request(call.exe, arguments)
+        environment = self.engine.call_environment(call.environment)
+        if environment:
+            request["env"] = environment
+        return request
 
     def put_file(self, local: str, remote: str) -> None:
         """Copy a controller file to the host with the connection plugin's own ``put_file``."""

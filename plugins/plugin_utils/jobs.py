@@ -119,9 +119,7 @@ class HostJob:
         self.job_id = hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()[:32]
 
     def _request(self, call: Call) -> dict[str, Any]:
-        request = self.host.dialect.call_request(call.exe, list(call.arguments))
-        if call.environment:
-            request["env"] = dict(call.environment)
+        request = self.host.call_request(call)
         return request
 
     def run(

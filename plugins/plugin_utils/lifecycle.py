@@ -408,7 +408,7 @@ def file_info(
     asked) and run program calls (each optionally only when a reported file exists)."""
     requests = []
     for call, if_exists in calls:
-        request = host.dialect.call_request(call.exe, list(call.arguments))
+        request = host.call_request(call)
         if if_exists is not None:
             request["if_exists"] = if_exists
         requests.append(request)

@@ -49,6 +49,10 @@ WINDOWS_PATH_MAX = 32767  # extended-length paths
 RESERVE = 1024
 # Flags such as "--change" that precede a value, and the separator.
 PER_VALUE_OVERHEAD = 16
+# What the docker CLI's global options of the connection options (engine.settings: --host, the
+# TLS flags and files) may take of every command line, quoted, separators included;
+# docker_cli.chunked keeps this much free in each chunk.
+GLOBAL_OPTIONS_MAX = 4096
 PREVIEW = 40
 # The docker commands and subcommands the collection runs: what an error may show of a call.
 COMMAND_WORDS = frozenset((

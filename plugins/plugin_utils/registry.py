@@ -268,10 +268,8 @@ def login_call(registry: Registry, username: str, password: str, environment: Ma
 def verify_login(host: Host, call: Call) -> CallResult:
     """Run a ``login_call`` with DOCKER_CONFIG in a new private directory on the host that is removed
     afterwards (``login_verify``): the registry checks the credentials, nothing is written."""
-    request = host.dialect.call_request(call.exe, list(call.arguments))
+    request = host.call_request(call)
     request["stdin"] = call.stdin
-    if call.environment:
-        request["env"] = dict(call.environment)
     answer = host.execute("login_verify", {"call": request})
     result = answer.get("result") or {}
     return CallResult(call, int(result.get("rc", 1)), result.get("stdout") or "", result.get("stderr") or "")

@@ -571,6 +571,64 @@ def parse_docker(argv: Sequence[str]) -> DockerArgs | None:
     return None
 
 
+# The root command's own flags (docker/cli cli/flags/options.go ``ClientOptions.InstallFlags``,
+# Docker 20 to 29, and cmd/docker's ``--version``): they go before the command, because the root
+# command parses its flags with interspersing off (``flags.SetInterspersed(false)``), so the first
+# word that is not a flag or a flag's value is the command. ``--host`` may be given more than once;
+# the CLI refuses more than one host ("Specify only one -H") and uses the last of a flag otherwise.
+DOCKER_GLOBAL_FLAGS: dict[str, tuple[str | None, bool]] = {
+    "--config": (None, True), "--context": ("-c", True), "--debug": ("-D", False), "--host": ("-H", True),
+    "--log-level": ("-l", True), "--tls": (None, False), "--tlsverify": (None, False), "--tlscacert": (None, True),
+    "--tlscert": (None, True), "--tlskey": (None, True), "--version": ("-v", False),
+}
+# Where docker.exe connects without --host, DOCKER_HOST or a context (docker/cli's
+# opts.DefaultNamedPipe), and the pipe the fake engine listens on unless the scenario says
+# otherwise (scenario key ``docker_host``).
+DEFAULT_DOCKER_HOST = "npipe:////./pipe/docker_engine"
+
+
+def split_global_options(argv: Sequence[str]) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """The root command's flags before the command (pflag rules, see ``pflag_parse``, with
+    interspersing off: they end at the first word that is not a flag), and the rest."""
+    rest = list(argv)
+    parsed: list[tuple[str, str | None]] = []
+    while rest and rest[0].startswith("-") and rest[0] != "-":
+        word = rest.pop(0)
+        if word == "--":
+            break
+        try:
+            flags, _positionals = pflag_parse([word], DOCKER_GLOBAL_FLAGS)
+        except FlagError as exc:
+            if not str(exc).startswith("flag needs an argument") or not rest:
+                raise
+            flags, _positionals = pflag_parse([word, rest.pop(0)], DOCKER_GLOBAL_FLAGS)
+        parsed.extend(flags)
+    hosts = [value for name, value in parsed if name == "--host"]
+    if len(hosts) > 1:
+        raise FlagError("Specify only one -H")
+    return parsed, rest
+
+
+def engine_address(global_flags: Sequence[tuple[str, str | None]], env: Mapping[str, str] | None) -> str:
+    """The engine docker.exe talks to: --host, else DOCKER_HOST of its environment, else the default pipe."""
+    hosts = [value for name, value in global_flags if name == "--host" and value]
+    return hosts[-1] if hosts else (env or {}).get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+
+
+def unreachable_engine(address: str) -> Process:
+    """What docker.exe (27) prints when nothing listens at ``address``: a pipe that does not
+    exist, or a TCP port that refuses the connection."""
+    if address.startswith("npipe://"):
+        pipe = address[len("npipe://"):].replace("\\", "/")
+        encoded = pipe.replace("/", "%2F")
+        return Process(1, "", 'error during connect: this error may indicate that the docker daemon is not running: Get '
+                              '"http://%s%s/_ping": open %s: The system cannot find the file specified.\n'
+                       % (encoded, CLI_API_PREFIX, pipe))
+    target = address.split("://", 1)[-1]
+    return Process(1, "", 'error during connect: Get "http://%s%s/_ping": dial tcp %s: connectex: No connection '
+                          "could be made because the target machine actively refused it.\n" % (target, CLI_API_PREFIX, target))
+
+
 def same_docker_call(argv: Sequence[str], recorded: Sequence[str]) -> bool:
     """Whether docker reads both argument vectors alike (``image inspect -- x`` and ``image
     inspect x`` are the same call); unknown commands must be equal word for word."""
@@ -1255,3 +1313,27 @@ fake_jobs.register()
 import fake_login  # noqa: E402  (docker_login's login_state and login_verify; see that file)
 
 fake_login.register()
+
+
+def _with_global_options(previous_run: Any) -> Any:
+    """``FakeDocker.run`` around every emulation: docker.exe first reads the root command's flags
+    (``split_global_options``) and picks its engine (``engine_address``); the command itself is
+    then answered as before, by the engine the scenario's ``docker_host`` names (the default pipe
+    unless set). Another address is an engine that is not there."""
+
+    def run(self: FakeDocker, argv: Sequence[str], stdin: str | None, env: Mapping[str, str] | None) -> Process:
+        try:
+            global_flags, rest = split_global_options(argv)
+        except FlagError as exc:
+            return flag_error(argv, exc)
+        if global_flags and not rest:
+            raise FakeHostError("docker %s: global options without a command" % json.dumps(list(argv)))
+        address = engine_address(global_flags, env)
+        if address != self.scenario.get("docker_host", DEFAULT_DOCKER_HOST):
+            return unreachable_engine(address)
+        return previous_run(self, rest, stdin, env)
+
+    return run
+
+
+FakeDocker.run = _with_global_options(FakeDocker.run)  # type: ignore[method-assign]

@@ -171,8 +171,8 @@ def test_engine_stopped(make_windows_host: Callable[..., ContractHost], transpor
         assert task.failed and task.execs == 1, (task.name, task.status, task.msg)
         assert task.msg.startswith(INVENTORY_HOSTNAME + ": the Docker engine is not reachable at "
                                    "npipe:////./pipe/docker_engine (docker's default endpoint)"), task.msg
-        assert task.msg.endswith("Start the engine (Start-Service docker) or, if it listens elsewhere, set DOCKER_HOST "
-                                 "in the task's environment"), task.msg
+        assert task.msg.endswith("Start the engine (Start-Service docker) or, if it listens elsewhere, give its address "
+                                 "in docker_host (or DOCKER_HOST in the task's environment)"), task.msg
 
 
 @pytest.mark.parametrize("transport", ["winrm"])

@@ -125,4 +125,4 @@ def test_engine_stopped_names_the_pipe_and_what_to_do(make_windows_host: Callabl
     assert task.msg == (
         "%s: the Docker engine is not reachable at npipe:////./pipe/docker_engine (docker's default endpoint): "
         "open //./pipe/docker_engine: The system cannot find the file specified. Start the engine (Start-Service "
-        "docker) or, if it listens elsewhere, set DOCKER_HOST in the task's environment" % INVENTORY_HOSTNAME)
+        "docker) or, if it listens elsewhere, give its address in docker_host (or DOCKER_HOST in the task's environment)" % INVENTORY_HOSTNAME)

@@ -201,7 +201,7 @@ def test_host_without_docker_cli_or_engine(run_playbook, tmp_path):
         # docker 28 and 29 word it differently; the message names the socket once and says what to do
         assert result["msg"].startswith("localhost: the Docker engine is not reachable at %s (set by DOCKER_HOST or "
                                         "the current docker context)" % socket), result["msg"]
-        assert result["msg"].endswith(". Start the engine (systemctl start docker) or, if it listens elsewhere, set "
-                                      "DOCKER_HOST in the task's environment"), result["msg"]
+        assert result["msg"].endswith(". Start the engine (systemctl start docker) or, if it listens elsewhere, give "
+                                      "its address in docker_host (or DOCKER_HOST in the task's environment)"), result["msg"]
         assert result["msg"].count(socket) == 1 and "running?" not in result["msg"]
         assert exec_count(run, task) == 1

@@ -183,6 +183,6 @@ def test_host_without_docker_cli_or_engine(run_playbook, docker_client, repo, tm
     assert result["failed"] is True and result["changed"] is False
     assert result["msg"] == ("localhost: the Docker engine is not reachable at unix://%s (set by DOCKER_HOST or the "
                              "current docker context). Start the engine (systemctl start docker) or, if it listens "
-                             "elsewhere, set DOCKER_HOST in the task's environment" % path), result["msg"]
+                             "elsewhere, give its address in docker_host (or DOCKER_HOST in the task's environment)" % path), result["msg"]
     assert exec_count(run, "tag") == 1
     assert tags_under(docker_client, repo) == {}

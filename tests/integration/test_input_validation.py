@@ -112,6 +112,6 @@ def test_a_stopped_engine_is_named_with_what_to_do(run_playbook, tmp_path):
     message = result["msg"]
     assert message.startswith("localhost: the Docker engine is not reachable at %s (set by DOCKER_HOST or the current "
                               "docker context)" % socket_path), message
-    assert message.endswith(". Start the engine (systemctl start docker) or, if it listens elsewhere, set DOCKER_HOST "
-                            "in the task's environment"), message
+    assert message.endswith(". Start the engine (systemctl start docker) or, if it listens elsewhere, give its address "
+                            "in docker_host (or DOCKER_HOST in the task's environment)"), message
     assert message.count(socket_path) == 1 and "running?" not in message and "is dockerd" not in message

@@ -25,7 +25,8 @@ from ansible_collections.wincontainers.images.plugins.action.docker_image_load i
 from ansible_collections.wincontainers.images.plugins.plugin_utils import archive_copy, lifecycle
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import TaskFailed
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect, WindowsDialect, encode_request
-from ansible_collections.wincontainers.images.plugins.plugin_utils.host import CallResult, HostError
+from ansible_collections.wincontainers.images.plugins.plugin_utils.engine import Settings
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import CallResult, Host, HostError
 
 IMAGE_A = "sha256:" + "a" * 64
 IMAGE_B = "sha256:" + "b" * 64
@@ -172,6 +173,9 @@ def test_progress_lines_name_chunk_amount_and_rate(tmp_path):
 
 class CopyHost:
     """The Host API for docker_image_load with src: files as bytes, put_file, join_parts."""
+
+    engine = Settings()
+    call_request = Host.call_request
 
     def __init__(self, windows: bool = False, files: dict[str, bytes] | None = None, images=None,
                  directories=("/srv", "C:\\images")) -> None:

@@ -72,8 +72,10 @@ def test_missing_required_lists_every_option_and_suggests_the_typo():
     message = validate("docker_image_tag", {"name": "busybox", "repositry": ["x"]})
     assert message == (
         "wincontainers.images.docker_image_tag: missing required arguments: repository; unsupported parameters: "
-        "repositry. Supported parameters include: existing_images, name, repository, tag. "
-        "repositry: did you mean repository?"
+        "repositry. Supported parameters include: api_version, ca_path, client_cert, client_key, docker_host, "
+        "existing_images, name, repository, tag, tls, tls_hostname, use_ssh_client, validate_certs (ca_cert, "
+        "cacert_path, cert_path, docker_api_version, docker_url, key_path, tls_ca_cert, tls_client_cert, tls_client_key, "
+        "tls_verify). repositry: did you mean repository?"
     )
 
 

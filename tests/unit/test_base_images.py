@@ -5,7 +5,6 @@ versions, OS image names, registry URLs, and the tag decision shared with docker
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,8 @@ import pytest
 from ansible_collections.wincontainers.images.plugins.plugin_utils import base_images, tagging
 from ansible_collections.wincontainers.images.plugins.plugin_utils.base_images import HostFacts, OptionError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect, WindowsDialect
-from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, CallResult, HostError
+from ansible_collections.wincontainers.images.plugins.plugin_utils.engine import Settings
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, CallResult, Host, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import ReferenceError, parse_reference
 from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_builds import FAMILIES
@@ -27,6 +27,9 @@ def recorded(name: str):
 
 class FakeHost:
     """The parts of Host that base_images uses; ``answer`` is what the host_info script says."""
+
+    engine = Settings()
+    call_request = Host.call_request
 
     def __init__(self, windows: bool = True, answer=None):
         self.dialect = WindowsDialect() if windows else PosixDialect()
@@ -342,7 +345,7 @@ def test_windows_family_tables_are_used_for_repositories():
 
 
 def test_job_summary_gives_the_job_id_reattachment_and_rounded_time():
-    host = SimpleNamespace(name="ws2022", dialect=PosixDialect())
+    host = FakeHost(windows=False)
     job = HostJob(host, "pulling", [Call(("image", "pull", "mcr.microsoft.com/windows/nanoserver:ltsc2022"))])
     assert job.summary() == {"id": job.job_id, "reattached": False, "elapsed": 0.0}
     job.reattached, job.elapsed = True, 12.345

@@ -21,6 +21,7 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.docker_cli im
     json_documents,
     read_inspect,
 )
+from ansible_collections.wincontainers.images.plugins.plugin_utils.engine import Settings
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, CallResult
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import parse_image
 from ansible_collections.wincontainers.images.plugins.plugin_utils.windows_args import (
@@ -37,6 +38,7 @@ class FakeHost:
 
     name: str = "winhost01"
     is_windows: bool = True
+    engine: Settings = Settings()
 
 
 LINUX = FakeHost("linuxhost", is_windows=False)
@@ -311,7 +313,7 @@ def test_read_inspect_reports_an_unreachable_engine(host, stderr, where, cause):
     message = str(caught.value)
     # what is wrong, where docker looked, and (with docker's cause when it gives one) what to do, each once
     expected = "%s: the Docker engine is not reachable at %s%s. Start the engine (%s) or, if it listens elsewhere, " \
-        "set DOCKER_HOST in the task's environment" % (
+        "give its address in docker_host (or DOCKER_HOST in the task's environment)" % (
             host.name, where, ": " + cause if cause else "",
             "Start-Service docker" if host.is_windows else "systemctl start docker")
     assert message.startswith(expected), message

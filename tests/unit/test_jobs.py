@@ -7,12 +7,16 @@ import pytest
 
 from ansible_collections.wincontainers.images.plugins.plugin_utils import jobs
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect
-from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, ConnectionFailed, HostError
+from ansible_collections.wincontainers.images.plugins.plugin_utils.engine import Settings
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, ConnectionFailed, Host, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob
 
 
 class DroppingHost:
     """A host whose job finishes at once; the connection drops on the first ``drops[op]`` execs of op."""
+
+    engine = Settings()
+    call_request = Host.call_request
 
     def __init__(self, drops: dict[str, int]) -> None:
         self.name = "linux1"

@@ -33,7 +33,8 @@ from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect impor
     WindowsDialect,
     encode_request,
 )
-from ansible_collections.wincontainers.images.plugins.plugin_utils.host import CallResult, HostError
+from ansible_collections.wincontainers.images.plugins.plugin_utils.engine import Settings
+from ansible_collections.wincontainers.images.plugins.plugin_utils.host import CallResult, Host, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.reference import (
     ReferenceError,
     parse_image,
@@ -54,6 +55,9 @@ IMAGE_C = "sha256:" + "e" * 64
 
 class ScriptedHost:
     """What the action plugins use of a Host, answering from an in-memory engine."""
+
+    engine = Settings()
+    call_request = Host.call_request
 
     def __init__(self, windows: bool = False, **engine: Any) -> None:
         self.name = "host1"

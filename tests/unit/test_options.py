@@ -175,8 +175,9 @@ class Execs:
 def run_action(module, args, windows=False, monkeypatch=None):
     monkeypatch.setattr(ActionBase, "run", lambda self, tmp=None, task_vars=None: {})
     plugin = module.ActionModule.__new__(module.ActionModule)
-    plugin._task = SimpleNamespace(args=dict(args), check_mode=False, diff=False)
-    shell = SimpleNamespace(SHELL_FAMILY="powershell" if windows else "sh", _IS_WINDOWS=windows)
+    plugin._task = SimpleNamespace(args=dict(args), check_mode=False, diff=False, environment=None)
+    shell = SimpleNamespace(SHELL_FAMILY="powershell" if windows else "sh", _IS_WINDOWS=windows,
+                            env_prefix=lambda **_environment: "")
     plugin._connection = SimpleNamespace(_shell=shell)
     plugin._play_context = SimpleNamespace(remote_addr="host1")
     execs = Execs()

@@ -21,6 +21,7 @@ from ansible_collections.wincontainers.images.plugins.action import (
 )
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import TaskFailed
 from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect, WindowsDialect
+from ansible_collections.wincontainers.images.plugins.plugin_utils.engine import Settings
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Host
 from ansible_collections.wincontainers.images.plugins.plugin_utils.registry import DOCKER_HUB_KEY, RegistryError
 
@@ -54,6 +55,7 @@ class ScriptedHost(Host):
                  windows: bool = False) -> None:
         self.name = "host1"
         self.dialect = WindowsDialect() if windows else PosixDialect("python3")
+        self.engine = Settings()
         self.execs = 0
         self.docker = docker
         self.config = config or {}
