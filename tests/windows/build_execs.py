@@ -104,10 +104,10 @@ def builder(function: Callable[..., Mapping[str, Any]]) -> Callable[..., Exec]:
 def call_request(call: Call) -> dict[str, Any]:
     """A call's part of a ``run`` request, as ``Host.run`` builds it."""
     request = DIALECT.call_request(call.exe, list(call.arguments))
-    if call.stdin is not None:
-        request["stdin"] = call.stdin
     if call.environment:
         request["env"] = dict(call.environment)
+    if call.stdin is not None:
+        request["stdin"] = call.stdin
     if call.append_lines_of is not None:
         request["append_lines_of"] = call.append_lines_of
     return request
@@ -248,8 +248,8 @@ def login_verify(registry: str, username: str, password: str, config_dir: str):
     call = Call(("login", "--username", username, "--password-stdin", "--", registry), stdin=password,
                 environment={"DOCKER_CONFIG": config_dir, "PATH": ""})
     request = DIALECT.call_request(call.exe, list(call.arguments))
-    request["stdin"] = call.stdin
     request["env"] = dict(call.environment)
+    request["stdin"] = call.stdin
     return "login_verify", {"call": request}
 
 
