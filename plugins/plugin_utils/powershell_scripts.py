@@ -55,6 +55,7 @@ function Resolve-Executable {
     $known = @{
         docker = @("$env:ProgramFiles\Docker\docker.exe", "$env:ProgramFiles\Docker\Docker\resources\bin\docker.exe")
         tar = @("$env:SystemRoot\System32\tar.exe")
+        powershell = @("$PSHOME\powershell.exe")
     }
     if (-not $known.ContainsKey($Name)) { throw "unknown executable '$Name'" }
     $found = Get-Command -Name "$Name.exe" -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
@@ -1372,3 +1373,322 @@ try {
 }
 """
 SCRIPTS["docker_config"] = DOCKER_CONFIG
+
+# --- The Docker engine of a container host (win_container_engine, win_container_host_info) ------
+#
+# Windows facts used, with their sources (the decisions are in container_engine.py):
+# Get-WindowsFeature (ServerManager, Server editions) gives InstallState (Available, Installed,
+# InstallPending, Removed, UninstallPending) and Install-WindowsFeature answers Success and
+# RestartNeeded (No, Yes, Maybe); client editions have Get-/Enable-WindowsOptionalFeature (DISM),
+# whose State is Enabled, Disabled, EnablePending, DisablePending or DisabledWithPayloadRemoved
+# and whose RestartNeeded is a bool (learn.microsoft.com). The servicing stack marks a pending
+# reboot with the key Component Based Servicing\RebootPending, Windows Update with
+# WindowsUpdate\Auto Update\RebootRequired. "dockerd --version" prints "Docker version X.Y.Z,
+# build ..."; "dockerd --register-service <flags>" registers the service docker to run
+# "<dockerd.exe> --run-service <flags>" with automatic start (moby cmd/dockerd/service_windows.go).
+# The static binaries are docker-<version>.zip holding docker\docker.exe and docker\dockerd.exe.
+
+# The engine facts: features, pending reboot, dockerd's version in the install directory, the
+# docker service (Win32_Service), daemon.json (<data-root>\config\daemon.json, the data root from
+# the request, the service's --data-root flag, or %ProgramData%\docker) and, when the service
+# runs, whether the engine answers. dockerd.exe and docker.exe are the fixed names in the
+# install directory the request names (the module's install_dir option).
+ENGINE_FACTS = r"""
+function Get-EngineFacts {
+    param($Request)
+    $features = [ordered]@{ kind = 'unknown'; containers = $null; hyperv = $null; problem = $null }
+    try {
+        if (Get-Command -Name 'Get-WindowsFeature' -ErrorAction SilentlyContinue) {
+            $features.kind = 'server'
+            foreach ($item in @(Get-WindowsFeature -Name 'Containers', 'Hyper-V')) {
+                if ($item.Name -eq 'Containers') { $features.containers = [string]$item.InstallState } else { $features.hyperv = [string]$item.InstallState }
+            }
+        } else {
+            $features.kind = 'client'
+            $item = Get-WindowsOptionalFeature -Online -FeatureName 'Containers'
+            if ($item) { $features.containers = [string]$item.State }
+            $item = Get-WindowsOptionalFeature -Online -FeatureName 'Microsoft-Hyper-V'
+            if ($item) { $features.hyperv = [string]$item.State }
+        }
+    } catch {
+        $features.problem = $_.Exception.Message
+    }
+    $reasons = @()
+    foreach ($key in 'Component Based Servicing\RebootPending', 'WindowsUpdate\Auto Update\RebootRequired') {
+        if (Test-Path -LiteralPath ('HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\' + $key)) { $reasons += $key }
+    }
+    $dir = [string]$Request.install_dir
+    if (-not $dir) { $dir = Join-Path -Path $env:ProgramFiles -ChildPath 'Docker' }
+    $dir = [Environment]::ExpandEnvironmentVariables($dir)
+    $facts = [ordered]@{
+        features = $features; reboot = @{ pending = ($reasons.Count -gt 0); reasons = $reasons }
+        install_dir = $dir; dockerd = $null; service = @{ exists = $false }; engine = $null; data_root = $null; daemon_json = $null
+    }
+    $dockerd = Join-Path -Path $dir -ChildPath 'dockerd.exe'
+    if ([IO.File]::Exists($dockerd)) {
+        $facts.dockerd = (Complete-Call -Started (Start-Call -Path $dockerd -CommandLine '--version' -Stdin $null -Environment $null)).stdout
+    }
+    $service = Get-CimInstance -ClassName 'Win32_Service' -Filter "Name='docker'"
+    if ($service) {
+        $facts.service = @{ exists = $true; state = [string]$service.State; start_mode = [string]$service.StartMode; path_name = [string]$service.PathName }
+    }
+    $root = [string]$Request.data_root
+    if (-not $root -and $service -and ([string]$service.PathName -match '--data-root[= ]+("[^"]+"|\S+)')) { $root = $Matches[1].Trim('"') }
+    if (-not $root) { $root = Join-Path -Path $env:ProgramData -ChildPath 'docker' }
+    $facts.data_root = [Environment]::ExpandEnvironmentVariables($root)
+    $path = Join-Path -Path $facts.data_root -ChildPath 'config\daemon.json'
+    $facts.daemon_json = @{ path = $path; exists = [IO.File]::Exists($path); text = $null }
+    if ($facts.daemon_json.exists) { $facts.daemon_json.text = [IO.File]::ReadAllText($path, $Utf8) }
+    $docker = Join-Path -Path $dir -ChildPath 'docker.exe'
+    if ($service -and [string]$service.State -eq 'Running' -and [IO.File]::Exists($docker)) {
+        $facts.engine = Complete-Call -Started (Start-Call -Path $docker -CommandLine 'version --format "{{json .Server.Version}}"' -Stdin $null -Environment $null)
+    }
+    return $facts
+}
+"""
+
+# win_container_engine's read: the engine facts and, when asked, the download index (for
+# version: latest; fetched from the host, so its proxy applies) and the sha256 of an archive.
+ENGINE_STATE = PRELUDE + ENGINE_FACTS + r"""
+try {
+    $request = ConvertFrom-Request -Lines @($input)
+    $answer = Get-EngineFacts -Request $request
+    $answer.index = $null
+    $answer.archive = $null
+    $answer.error = $null
+    if ($request.index) {
+        $answer.index = @{ status = $null; body = $null; problem = $null }
+        try {
+            [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
+            $response = Invoke-WebRequest -Uri ([string]$request.index) -UseBasicParsing -TimeoutSec 60
+            $answer.index.status = [int]$response.StatusCode
+            $answer.index.body = [string]$response.Content
+        } catch {
+            $answer.index.problem = $_.Exception.Message
+        }
+    }
+    if ($request.archive) {
+        $path = [string]$request.archive
+        $answer.archive = @{ exists = [IO.File]::Exists($path); size = $null; sha256 = $null }
+        if ($answer.archive.exists) {
+            $answer.archive.size = (New-Object -TypeName System.IO.FileInfo -ArgumentList $path).Length
+            $answer.archive.sha256 = (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant()
+        }
+    }
+    Write-Answer $answer
+} catch {
+    Write-Answer @{ error = @{ kind = 'exception'; message = $_.Exception.Message } }
+}
+"""
+SCRIPTS["engine_state"] = ENGINE_STATE
+
+# win_container_host_info reads the engine facts in its one exec (request key "engine").
+HOST_INFO = PRELUDE + ENGINE_FACTS + HOST_INFO[len(PRELUDE):].replace(
+    "    if ($request.os_images) {", "    if ($request.engine) { $answer.engine = Get-EngineFacts -Request $request.engine }\n"
+    "    if ($request.os_images) {", 1)
+SCRIPTS["host_info"] = HOST_INFO
+
+# The steps of a change, run by powershell.exe in a detached job (the job's only call): the
+# request is the environment variable WC_ENGINE_REQUEST, this script WC_ENGINE_SCRIPT, which the
+# constant ENGINE_JOB_BOOTSTRAP compiles. Steps, in this order, each when the request asks:
+# features (Install-WindowsFeature or Enable-WindowsOptionalFeature; stops when a reboot is
+# needed), fetch (download to <zip>.partial, sha256 checked, then renamed), install (sha256 of the
+# zip checked before anything is replaced, extracted beside the install directory, its dockerd
+# must be the version asked for; the service is stopped and the old directory kept as
+# <dir>.wcold), register (dockerd --unregister-service, --register-service <flags>), config
+# (daemon.json written to a temporary file, then moved over it; the old text kept), start
+# (automatic start, started or restarted, then docker version must answer with the version
+# asked for). When install, register, config or start fails, the old directory and daemon.json
+# are put back and the service started again: the answer says rolled_back. remove: the service
+# stopped and unregistered, the install directory deleted. Progress lines go to stdout; the
+# answer is the last line.
+ENGINE_JOB = BASE_PRELUDE + r"""
+$ProgressPreference = 'SilentlyContinue'
+$request = ConvertFrom-Json -InputObject $env:WC_ENGINE_REQUEST
+$answer = [ordered]@{ done = @(); restart_needed = $false; features = @(); server_version = $null; rolled_back = $false; error = $null }
+$dir = [string]$request.install_dir
+$old = $dir + '.wcold'
+$new = $dir + '.wcnew'
+
+function Invoke-Exe {
+    # Short calls with little output (versions, service registration): read after the exit.
+    param([string]$Path, [string]$Arguments)
+    $info = New-Object -TypeName System.Diagnostics.ProcessStartInfo -ArgumentList $Path, $Arguments
+    $info.UseShellExecute = $false
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $process = [Diagnostics.Process]::Start($info)
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEnd()
+    $process.WaitForExit()
+    return @{ rc = $process.ExitCode; stdout = $stdout.Result; stderr = $stderr }
+}
+
+function Get-Sha256 {
+    param([string]$Path)
+    return (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant()
+}
+
+function Invoke-Dockerd {
+    param([string]$Arguments)
+    $result = Invoke-Exe (Join-Path $dir 'dockerd.exe') $Arguments
+    if ($result.rc -ne 0) { throw ('dockerd ' + $Arguments + ' failed: ' + $result.stderr + $result.stdout) }
+}
+
+function Stop-Engine {
+    $service = Get-Service -Name 'docker' -ErrorAction SilentlyContinue
+    if ($service -and $service.Status -ne 'Stopped') {
+        Stop-Service -Name 'docker' -Force
+        $service.WaitForStatus('Stopped', [TimeSpan]::FromSeconds(120))
+    }
+}
+
+function Start-Engine {
+    param([bool]$Restart)
+    Set-Service -Name 'docker' -StartupType Automatic
+    if ($Restart) { Restart-Service -Name 'docker' -Force } else { Start-Service -Name 'docker' }
+    $until = [DateTime]::UtcNow.AddSeconds([int]$request.wait)
+    while ($true) {
+        $result = Invoke-Exe (Join-Path $dir 'docker.exe') 'version --format "{{json .Server.Version}}"'
+        if ($result.rc -eq 0) { return (ConvertFrom-Json -InputObject $result.stdout) }
+        if ([DateTime]::UtcNow -gt $until) { throw ('the engine did not answer docker version within ' + $request.wait + ' s: ' + $result.stderr.Trim()) }
+        Start-Sleep -Seconds 2
+    }
+}
+
+try {
+    if ($request.features) {
+        foreach ($name in @($request.features)) {
+            if ($request.server) {
+                $result = Install-WindowsFeature -Name $name
+                $needed = [string]$result.RestartNeeded
+                if (-not $result.Success) { throw ('Install-WindowsFeature ' + $name + ' did not succeed (exit code ' + $result.ExitCode + ')') }
+            } else {
+                $needed = [string](Enable-WindowsOptionalFeature -Online -FeatureName $name -All -NoRestart).RestartNeeded
+            }
+            $answer.features += @{ name = [string]$name; restart_needed = $needed }
+            if ('Yes', 'Maybe', 'True' -contains $needed) { $answer.restart_needed = $true }
+        }
+        $answer.done += 'features'
+        if ($answer.restart_needed) {
+            Write-Answer $answer
+            return
+        }
+    }
+    $zip = [string]$request.zip
+    if ($request.fetch -and -not ([IO.File]::Exists($zip) -and (Get-Sha256 $zip) -eq $request.sha256)) {
+        [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
+        $response = [Net.WebRequest]::Create([string]$request.url).GetResponse()
+        $stream = $response.GetResponseStream()
+        $file = [IO.File]::Create($zip + '.partial')
+        try {
+            $buffer = New-Object -TypeName 'byte[]' -ArgumentList 1048576
+            $got = 0
+            $shown = 0
+            while (($count = $stream.Read($buffer, 0, $buffer.Length)) -gt 0) {
+                $file.Write($buffer, 0, $count)
+                $got += $count
+                if ($got - $shown -ge 8388608) { Write-Output ('progress {0} {1}' -f $got, $response.ContentLength); $shown = $got }
+            }
+        } finally {
+            $file.Dispose()
+            $response.Close()
+        }
+        $sha = Get-Sha256 ($zip + '.partial')
+        if ($request.sha256 -and $sha -ne $request.sha256) {
+            [IO.File]::Delete($zip + '.partial')
+            throw ('the download of ' + $request.url + ' has sha256 ' + $sha + ', not ' + $request.sha256 + '; nothing was replaced')
+        }
+        if ([IO.File]::Exists($zip)) { [IO.File]::Delete($zip) }
+        [IO.File]::Move($zip + '.partial', $zip)
+        $answer.done += 'fetch'
+    }
+    $previous = $null
+    $touched = $false
+    try {
+        if ($request.install) {
+            $sha = Get-Sha256 $zip
+            if ($request.sha256 -and $sha -ne $request.sha256) { throw ($zip + ' has sha256 ' + $sha + ', not ' + $request.sha256 + '; nothing was replaced') }
+            foreach ($path in $new, $old) { if ([IO.Directory]::Exists($path)) { [IO.Directory]::Delete($path, $true) } }
+            Add-Type -AssemblyName 'System.IO.Compression.FileSystem'
+            [IO.Compression.ZipFile]::ExtractToDirectory($zip, $new)
+            $staged = Join-Path $new 'docker'
+            if (-not [IO.File]::Exists((Join-Path $staged 'dockerd.exe')) -or -not [IO.File]::Exists((Join-Path $staged 'docker.exe'))) {
+                throw ($zip + ' does not hold docker\docker.exe and docker\dockerd.exe; nothing was replaced')
+            }
+            $check = Invoke-Exe (Join-Path $staged 'dockerd.exe') '--version'
+            if ($check.stdout -notmatch ('^Docker version ' + [regex]::Escape([string]$request.version) + ',')) {
+                throw ($zip + ' holds ' + $check.stdout.Trim() + ', not ' + $request.version + '; nothing was replaced')
+            }
+            Stop-Engine
+            $touched = $true
+            if ([IO.Directory]::Exists($dir)) { [IO.Directory]::Move($dir, $old) }
+            [IO.Directory]::Move($staged, $dir)
+            $answer.done += 'install'
+        }
+        if ($request.register) {
+            if (Get-Service -Name 'docker' -ErrorAction SilentlyContinue) {
+                Stop-Engine
+                Invoke-Dockerd '--unregister-service'
+            }
+            Invoke-Dockerd ([string]$request.register_arguments)
+            $answer.done += 'register'
+        }
+        if ($null -ne $request.config) {
+            $path = [string]$request.config.path
+            $previous = @{ exists = [IO.File]::Exists($path); text = $null }
+            if ($previous.exists) { $previous.text = [IO.File]::ReadAllText($path) }
+            $null = [IO.Directory]::CreateDirectory([IO.Path]::GetDirectoryName($path))
+            [IO.File]::WriteAllText($path + '.wctmp', [string]$request.config.text, $Utf8)
+            if ($previous.exists) { [IO.File]::Replace($path + '.wctmp', $path, [NullString]::Value) } else { [IO.File]::Move($path + '.wctmp', $path) }
+            $touched = $true
+            $answer.done += 'config'
+        }
+        if ($request.start) {
+            $running = (Get-Service -Name 'docker').Status -eq 'Running'
+            $answer.server_version = Start-Engine -Restart $running
+            if ($request.version -and $answer.server_version -ne $request.version) {
+                throw ('the engine answers as ' + $answer.server_version + ', not ' + $request.version)
+            }
+            $answer.done += 'start'
+        }
+    } catch {
+        $failure = $_.Exception.Message
+        if ($touched) {
+            try {
+                Stop-Engine
+                if ([IO.Directory]::Exists($old)) {
+                    if ([IO.Directory]::Exists($dir)) { [IO.Directory]::Delete($dir, $true) }
+                    [IO.Directory]::Move($old, $dir)
+                }
+                if ($previous -and $previous.exists) { [IO.File]::WriteAllText($path, $previous.text, $Utf8) }
+                elseif ($previous) { [IO.File]::Delete($path) }
+                $answer.server_version = Start-Engine -Restart $false
+                $answer.rolled_back = $true
+            } catch {
+                $failure += '; putting the previous engine back failed too: ' + $_.Exception.Message
+            }
+        }
+        throw $failure
+    }
+    foreach ($path in $new, $old) { if ([IO.Directory]::Exists($path)) { [IO.Directory]::Delete($path, $true) } }
+    if ($request.remove) {
+        if (Get-Service -Name 'docker' -ErrorAction SilentlyContinue) {
+            Stop-Engine
+            Invoke-Dockerd '--unregister-service'
+        }
+        if ([IO.Directory]::Exists($dir)) { [IO.Directory]::Delete($dir, $true) }
+        $answer.done += 'remove'
+    }
+    Write-Answer $answer
+} catch {
+    $answer.error = @{ kind = 'exception'; message = $_.Exception.Message }
+    Write-Answer $answer
+}
+"""
+
+SCRIPTS["engine_job"] = ENGINE_JOB
+
+# What powershell.exe runs in the job: the script from the job's environment (a constant of this
+# module, put there by the controller; never text a user wrote).
+ENGINE_JOB_BOOTSTRAP = "$ErrorActionPreference = 'Stop'; & ([ScriptBlock]::Create($env:WC_ENGINE_SCRIPT))"

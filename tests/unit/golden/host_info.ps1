@@ -26,6 +26,7 @@ function Resolve-Executable {
     $known = @{
         docker = @("$env:ProgramFiles\Docker\docker.exe", "$env:ProgramFiles\Docker\Docker\resources\bin\docker.exe")
         tar = @("$env:SystemRoot\System32\tar.exe")
+        powershell = @("$PSHOME\powershell.exe")
     }
     if (-not $known.ContainsKey($Name)) { throw "unknown executable '$Name'" }
     $found = Get-Command -Name "$Name.exe" -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
@@ -103,6 +104,58 @@ function Complete-Call {
     }
     $Started.Process.Dispose()
     return $answer
+}
+
+function Get-EngineFacts {
+    param($Request)
+    $features = [ordered]@{ kind = 'unknown'; containers = $null; hyperv = $null; problem = $null }
+    try {
+        if (Get-Command -Name 'Get-WindowsFeature' -ErrorAction SilentlyContinue) {
+            $features.kind = 'server'
+            foreach ($item in @(Get-WindowsFeature -Name 'Containers', 'Hyper-V')) {
+                if ($item.Name -eq 'Containers') { $features.containers = [string]$item.InstallState } else { $features.hyperv = [string]$item.InstallState }
+            }
+        } else {
+            $features.kind = 'client'
+            $item = Get-WindowsOptionalFeature -Online -FeatureName 'Containers'
+            if ($item) { $features.containers = [string]$item.State }
+            $item = Get-WindowsOptionalFeature -Online -FeatureName 'Microsoft-Hyper-V'
+            if ($item) { $features.hyperv = [string]$item.State }
+        }
+    } catch {
+        $features.problem = $_.Exception.Message
+    }
+    $reasons = @()
+    foreach ($key in 'Component Based Servicing\RebootPending', 'WindowsUpdate\Auto Update\RebootRequired') {
+        if (Test-Path -LiteralPath ('HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\' + $key)) { $reasons += $key }
+    }
+    $dir = [string]$Request.install_dir
+    if (-not $dir) { $dir = Join-Path -Path $env:ProgramFiles -ChildPath 'Docker' }
+    $dir = [Environment]::ExpandEnvironmentVariables($dir)
+    $facts = [ordered]@{
+        features = $features; reboot = @{ pending = ($reasons.Count -gt 0); reasons = $reasons }
+        install_dir = $dir; dockerd = $null; service = @{ exists = $false }; engine = $null; data_root = $null; daemon_json = $null
+    }
+    $dockerd = Join-Path -Path $dir -ChildPath 'dockerd.exe'
+    if ([IO.File]::Exists($dockerd)) {
+        $facts.dockerd = (Complete-Call -Started (Start-Call -Path $dockerd -CommandLine '--version' -Stdin $null -Environment $null)).stdout
+    }
+    $service = Get-CimInstance -ClassName 'Win32_Service' -Filter "Name='docker'"
+    if ($service) {
+        $facts.service = @{ exists = $true; state = [string]$service.State; start_mode = [string]$service.StartMode; path_name = [string]$service.PathName }
+    }
+    $root = [string]$Request.data_root
+    if (-not $root -and $service -and ([string]$service.PathName -match '--data-root[= ]+("[^"]+"|\S+)')) { $root = $Matches[1].Trim('"') }
+    if (-not $root) { $root = Join-Path -Path $env:ProgramData -ChildPath 'docker' }
+    $facts.data_root = [Environment]::ExpandEnvironmentVariables($root)
+    $path = Join-Path -Path $facts.data_root -ChildPath 'config\daemon.json'
+    $facts.daemon_json = @{ path = $path; exists = [IO.File]::Exists($path); text = $null }
+    if ($facts.daemon_json.exists) { $facts.daemon_json.text = [IO.File]::ReadAllText($path, $Utf8) }
+    $docker = Join-Path -Path $dir -ChildPath 'docker.exe'
+    if ($service -and [string]$service.State -eq 'Running' -and [IO.File]::Exists($docker)) {
+        $facts.engine = Complete-Call -Started (Start-Call -Path $docker -CommandLine 'version --format "{{json .Server.Version}}"' -Stdin $null -Environment $null)
+    }
+    return $facts
 }
 
 $ProgressPreference = 'SilentlyContinue'
@@ -320,6 +373,7 @@ try {
             $answer.results = $results
         }
     }
+    if ($request.engine) { $answer.engine = Get-EngineFacts -Request $request.engine }
     if ($request.os_images) { $answer.os_images = Get-ContainerOsImages }
     if ($request.find) { $answer.find = Find-ProviderImages -Find $request.find }
     if ($request.registry) {

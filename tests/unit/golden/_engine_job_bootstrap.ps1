@@ -1,0 +1,1 @@
+$ErrorActionPreference = 'Stop'; & ([ScriptBlock]::Create($env:WC_ENGINE_SCRIPT))
