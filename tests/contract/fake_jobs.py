@@ -101,10 +101,10 @@ from fake_windows_host import (
 # SHA-256 of the script texts this emulation follows (see EMULATED_SCRIPTS); JOB_RUNNER is not
 # run by the fake host, but job_start must carry exactly it.
 SCRIPT_SHA256 = {
-    "job_start": "db53641ecced629c554eb19ce3fa9e04249e615dca76d0d67c94d448dee876e1",
-    "job_status": "5e54d67203aa047513f422a294c119860d6312f583be8cd5646fbae7d3693886",
-    "job_cleanup": "a8ff41a08a73d82c240120adb9e7f8810e95588979f54d6c2f9cb2a9aaeeaec6",
-    "job_runner": "19ccdfeb7d1135683f7f5c9a213bf2f7767b6bfe6b2ee13c031b440aabb963f8",
+    "job_start": "8a20f02fefa947ddef4773019f65af6d892240ad8ba6cecd07b411ee45ff905e",
+    "job_status": "a5a21fc745b96876818d140d2b611a82788d662a1b39062937acbe77a1e13813",
+    "job_cleanup": "a9bab229ddd4d7d85fd46513f568e1adb79cc8f53a03ad4c9759ebf179f7578e",
+    "job_runner": "b29cb20e3c572a9176c755d2fd63de69713d9408578aff539d67c7e0b3aa8656",
 }
 SCENARIO_KEY = "jobs"
 RELEASE_FILE = "release-jobs"

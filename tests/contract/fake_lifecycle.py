@@ -60,7 +60,7 @@ from fake_windows_host import (
 )
 
 # SHA-256 of the file_info script this emulation was written against (see EMULATED_SCRIPTS).
-FILE_INFO_SHA256 = "560848d64fd2e7851c00be9dbaa7d8e593f8dd289e83723da90cb1e716555bf3"
+FILE_INFO_SHA256 = "1eb769a1b6bcf70d3322886f6392bd1eb65a51cb037ff53a6719d5ec93305abf"
 SCENARIO_KEY = "lifecycle"
 PS_FORMAT = '{"ID":{{json .ID}},"Names":{{json .Names}},"Image":{{json .Image}},"Status":{{json .Status}}}'
 IMAGE_LS_FORMAT = '{"ID":{{json .ID}},"Repository":{{json .Repository}},"Tag":{{json .Tag}}}'

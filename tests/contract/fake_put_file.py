@@ -82,7 +82,7 @@ from fake_windows_host import (
 )
 
 # SHA-256 of the join_parts script this emulation was written against (see EMULATED_SCRIPTS).
-JOIN_PARTS_SHA256 = "b26f06a13ce422a5af335d9320fcc611c59440da552df964e76366af0893a6c0"
+JOIN_PARTS_SHA256 = "20b238861e9236b22a283989b8003f22a7f89358870db3a990c8cc858f3b1f48"
 BLOBS = "blobs"
 NULS = "\0\0\0\0"
 PART_NAME = r"\.wc(part-[0-9a-f]{16}-[0-9]+|join-[0-9a-f]{16})$"

@@ -73,8 +73,8 @@ KNOWN_EXECUTABLES = {"docker": DOCKER_PATH, "tar": TAR_PATH}
 # new hash here (the error message prints it).
 EMULATED_SCRIPTS = {
     "BOOTSTRAP": "cbc92e0787371021209f76092c3af2c613b8b3512ed2d5b5bfc162ea68d15de5",
-    "run": "33cf772b3ca5616719b2003a2815ccf4bf0a06d87552aa461882e5a24ed2a58e",
-    "docker_config": "9432b81123c3dc1e657350fa05a6fcb0c49bdcdf506f4de935829a206cc48668",
+    "run": "5b266986844b0947445a30841f6df3824eeb065784893ed32f04a357d73ede32",
+    "docker_config": "aa01dd61b94a70f1b1102c6f07d5edf4fdc9334492ca03bd938066bd525568b6",
 }
 
 # Emulations in other files add to these: functions called with (host, docker, record) before
@@ -1192,3 +1192,6 @@ import fake_lifecycle  # noqa: E402  (docker_commit, docker_image_remove/history
 fake_base_images.register()
 fake_lifecycle.register()
 fake_jobs.register()
+import fake_container_engine  # noqa: E402  (win_container_engine and host_info's engine part; see that file)
+
+fake_container_engine.register()
