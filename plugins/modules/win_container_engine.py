@@ -90,11 +90,6 @@ options:
       - Also enable the C(Hyper-V) feature (C(Microsoft-Hyper-V) on client editions), which Hyper-V isolation needs.
     type: bool
     default: false
-  timeout:
-    description:
-      - Seconds the task waits for its detached job (features, download, install).
-    type: int
-    default: 3600
 notes:
   - Run the task as an administrator (the service, the feature and C(%ProgramFiles%) need it).
   - The download runs on the host, with the host's proxy settings; offline hosts use O(source=archive). The

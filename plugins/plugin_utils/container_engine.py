@@ -712,13 +712,8 @@ class EngineTask:
 
 
 def last_answer(stdout: str) -> dict[str, Any] | None:
-    for line in reversed((stdout or "").splitlines()):
-        line = line.strip()
-        if line.startswith("{") and line.endswith("}"):
-            try:
-                value = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(value, dict) and "error" in value:
-                return value
-    return None
+    """The job's answer: its last JSON line (the progress lines come before it)."""
+    from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import _last_json_line
+
+    answer = _last_json_line(stdout or "")
+    return dict(answer) if answer is not None else None
