@@ -82,6 +82,10 @@ EMULATED_SCRIPTS = {
 # which a script asks to be answered again after ``seconds`` (job_status's wait).
 EXCHANGE_HOOKS: list[Any] = []
 RETRY_EXCEPTIONS: list[type[BaseException]] = []
+# Commands of other collections that the content runs through its connection (ansible.windows.win_reboot):
+# functions called with (host, record, script, lines, scenario) for a script that is not one of the
+# collection's; each answers only the exact commands it emulates (HostAnswer) and None for any other.
+FOREIGN_COMMANDS: list[Any] = []
 
 STATE_FILE = "state.json"
 SCENARIO_FILE = "scenario.json"
@@ -883,6 +887,11 @@ class FakeWindowsHost:
         record["input_chars"] = sum(len(line) + 1 for line in lines)
         record["script_chars"] = len(script)
         scripts = known_scripts()
+        if script not in scripts.values():
+            for foreign in FOREIGN_COMMANDS:
+                answer = foreign(self, record, script, lines, scenario)
+                if answer is not None:
+                    return answer
         name = self._identify(script, scripts, "the command's script")
         record["command_script"] = name
         if name == "BOOTSTRAP":
@@ -1195,3 +1204,6 @@ fake_jobs.register()
 import fake_container_engine  # noqa: E402  (win_container_engine and host_info's engine part; see that file)
 
 fake_container_engine.register()
+import fake_reboot  # noqa: E402  (ansible.windows.win_reboot's commands and the restart; see that file)
+
+fake_reboot.register()
