@@ -101,3 +101,46 @@ def test_a_needed_restart_that_is_not_allowed_fails_the_host(make_windows_host, 
     assert not [e for e in run.exchanges if str(e.raw.get("script_name")).startswith("ansible.windows.")]
     assert "reboot" not in host.state
     assert fce.read_state(host.directory)["features"]["containers"] == "InstallPending"
+
+
+def test_offline_import_prepares_the_engine_from_the_share_beside_the_archives(make_windows_host, tmp_path) -> None:
+    """offline_images (import, a share) with offline_images_engine_version: the engine from
+    <share>\\docker-<version>.zip through the container_host role, then the archives; a second run changes nothing."""
+    import json
+
+    from contract_harness import recorded_image
+    from test_roles_windows import include
+
+    share = "\\\\fileserver\\images"
+    zip_path = share + "\\docker-27.5.1.zip"
+    host = bare_host(make_windows_host, "winrm", features={"containers": "Installed"}, archives={zip_path: "27.5.1"})
+    controller = tmp_path / "controller"
+    controller.mkdir()
+    manifest = {"file": "servercore-ltsc2022.tar", "sha256": "ab" * 32, "size": 1,
+                "images": ["mcr.microsoft.com/windows/servercore:ltsc2022"],
+                "image_ids": [recorded_image("servercore_ltsc2022.json")["Id"]]}
+    (controller / "servercore-ltsc2022.tar.json").write_text(json.dumps(manifest), encoding="utf-8")
+    role = include("offline_images", offline_images_mode="import", offline_images_host_dir=share + "\\",
+                   offline_images_controller_dir=str(controller), offline_images_archives=[{"file": manifest["file"]}],
+                   offline_images_engine_version="27.5.1", offline_images_engine_checksum=SHA_27)
+    first = host.run([role])
+    assert first.rc == 0, first.output
+    prepare = named(first, "Prepare the engine (the Windows features first)")
+    assert prepare.changed and prepare.result["version"] == "27.5.1", first.output
+    requests = [p["engine_request"] for e in prepare.exchanges for p in e.processes if p.get("exe") == "powershell"]
+    (request,) = requests
+    assert request["zip"] == zip_path and not request["fetch"] and request["install"] and request["sha256"] == SHA_27
+    assert named(first, REBOOT).status == "skipped"
+    assert named(first, "Check that the engine answers").result["engine"]["answers"] is True
+    ask = [t for t in first.tasks if "Ask the engine which images of the archive it already has" in t.name]
+    assert [t.execs for t in ask] == [1]
+
+    second = host.run([role])
+    assert second.rc == 0 and not [t.name for t in second.tasks if t.changed], second.output
+    assert named(second, "Prepare the engine (the Windows features first)").execs == 1
+
+    refused = host.run([include("offline_images", offline_images_mode="export", offline_images_engine_version="27.5.1",
+                                offline_images_archives=[])])
+    assert refused.rc != 0
+    check = named(refused, "Check that the engine is prepared only where it can be")
+    assert check.failed and "import mode only" in check.msg
