@@ -3,9 +3,10 @@
 
 One exec: the ``host_info`` script reads the Windows version from the registry and Hyper-V,
 what preparing a container host needs (the Containers and Hyper-V features, a pending reboot, the
-engine's version and directory, the docker service, daemon.json: ``container_engine``), and runs ``docker version`` and ``docker info`` (JSON). A host without docker, or with an engine
-that does not answer, still gets its Windows facts; the docker facts are then null and
-``docker_error`` says why. On a Linux host the Windows facts are null.
+engine's version and directory, the docker service, daemon.json: ``container_engine``), and runs
+``docker version`` and ``docker info`` (JSON). A host without docker, or with an engine that does
+not answer, still gets its Windows facts; the docker facts are then null and ``docker_error`` says
+why. On a Linux host the Windows facts are null.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ description:
     unknown keys are reported before the service is touched.
   - One round trip to the host when nothing changes; a change runs as one detached job on the host (the download shows
     its progress on the controller), plus short polls.
-  - On a Linux Docker host the task fails: installing the engine there is the distribution's job.
+  - On a Linux Docker host the task fails; installing the engine there is the distribution's job.
 author:
   - wincontainers.images developers (@wincontainers)
 options:

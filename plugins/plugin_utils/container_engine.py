@@ -702,8 +702,9 @@ class EngineTask:
             result["diff"] = [
                 {"before_header": "engine", "after_header": "engine",
                  "before": "version: %s\nservice: %s\n" % (facts.version, facts.service_state),
-                 "after": "version: %s\nservice: %s\n" % (result.get("version") if not result.get("reboot_required")
-                                                         else facts.version, result["service"]["state"])},
+                 "after": "version: %s\nservice: %s\n" % (
+                     facts.version if result.get("reboot_required") else result.get("version"),
+                     result["service"]["state"])},
             ]
             if config is not None:
                 result["diff"].append({"before_header": result["daemon_json_path"], "after_header": result["daemon_json_path"],

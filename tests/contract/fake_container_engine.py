@@ -54,7 +54,6 @@ import copy
 import hashlib
 import io
 import json
-import ntpath
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
