@@ -12,6 +12,15 @@
 #      requirements-oldest.txt (the oldest ansible-core that meta/runtime.yml claims), and .venv-gates with
 #      requirements-gates.txt (galaxy-importer, antsibull-docs: tests/publish); each is
 #      skipped when its .requirements.sha256 records the same requirements hash and Python.
+#   4. The Ansible collections the content needs besides itself (galaxy.yml "dependencies"):
+#      ansible.windows (the container_host role restarts hosts with ansible.windows.win_reboot),
+#      into <venv>/collections/ansible_collections/ansible/windows of each virtual environment.
+#      Galaxy is not reachable from here, PyPI is: the pinned "ansible" package release that
+#      bundles the pinned ansible.windows is downloaded once (pip download --no-deps, ~51 MB),
+#      checked against its sha256, and only that collection's directory is extracted. Skipped
+#      when the installed MANIFEST.json already names the pinned version. The tools find it on
+#      their collections path: scripts/test.sh (ansible-lint, molecule) and the contract harness
+#      (tests/contract/contract_harness.py) add <venv>/collections to ANSIBLE_COLLECTIONS_PATH.
 #
 # Environment: WC_SKIP_APT=1 skips step 1 (e.g. when not root); WC_PYTHON=/path/python
 # forces the interpreter.
@@ -128,9 +137,83 @@ setup_venv() {  # setup_venv VENV REQUIREMENTS: create VENV, install REQUIREMENT
     echo "$want" >"$stamp"
 }
 
+# --- 4. collection dependencies ----------------------------------------------------------------
+
+# ansible.windows, as the "ansible" package release ANSIBLE_BUNDLE bundles it (its
+# ansible_collections/ansible/windows/MANIFEST.json names ANSIBLE_WINDOWS_VERSION). To move to a newer
+# ansible.windows: pick the ansible release that bundles it, "pip download --no-deps ansible==X.Y.Z",
+# put its sha256 here, and read tests/contract/fake_reboot.py (it pins win_reboot's commands).
+ANSIBLE_WINDOWS_VERSION="3.8.0"
+ANSIBLE_BUNDLE="ansible==14.5.0"
+ANSIBLE_BUNDLE_FILE="ansible-14.5.0-py3-none-any.whl"
+ANSIBLE_BUNDLE_SHA256="245623ccc2d31d0f6f4bdb63168d550cad305fb032cc43d96e8f61ce8ab0ba84"
+BUNDLE_DIR=""
+EXTRACT_DIR=""
+
+collection_version() {  # collection_version DIR: the version its MANIFEST.json names, or nothing
+    [[ -f "$1/MANIFEST.json" ]] || return 0
+    "${VENV}/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["collection_info"]["version"])' \
+        "$1/MANIFEST.json" 2>/dev/null || true
+}
+
+download_bundle() {  # once per run: the checked wheel in $BUNDLE_DIR
+    [[ -n "$BUNDLE_DIR" ]] && return 0
+    BUNDLE_DIR="$(mktemp -d)"
+    trap 'rm -rf "$BUNDLE_DIR" "$EXTRACT_DIR"' EXIT
+    log "downloading ${ANSIBLE_BUNDLE} (for ansible.windows ${ANSIBLE_WINDOWS_VERSION}; ~51 MB)"
+    run_logged pip-download-ansible "${VENV}/bin/python" -m pip download --disable-pip-version-check -q \
+        --no-deps --only-binary=:all: -d "$BUNDLE_DIR" "$ANSIBLE_BUNDLE"
+    local have
+    [[ -f "${BUNDLE_DIR}/${ANSIBLE_BUNDLE_FILE}" ]] || die "pip download ${ANSIBLE_BUNDLE} gave no ${ANSIBLE_BUNDLE_FILE}"
+    have="$(sha256sum "${BUNDLE_DIR}/${ANSIBLE_BUNDLE_FILE}" | cut -d' ' -f1)"
+    [[ "$have" == "$ANSIBLE_BUNDLE_SHA256" ]] ||
+        die "${ANSIBLE_BUNDLE_FILE} has sha256 ${have}, not ${ANSIBLE_BUNDLE_SHA256}: not installing it"
+}
+
+install_ansible_windows() {  # install_ansible_windows VENV: <VENV>/collections/ansible_collections/ansible/windows
+    local dest="$1/collections/ansible_collections/ansible/windows"
+    if [[ "$(collection_version "$dest")" == "$ANSIBLE_WINDOWS_VERSION" ]]; then
+        return 0
+    fi
+    download_bundle
+    mkdir -p "$1/collections"
+    EXTRACT_DIR="$(mktemp -d "$1/collections/.extract.XXXXXX")"
+    local tmp="$EXTRACT_DIR"
+    # Only ansible_collections/ansible/windows/ of the wheel (a zip), no other collection, no file
+    # outside that directory.
+    "${VENV}/bin/python" - "${BUNDLE_DIR}/${ANSIBLE_BUNDLE_FILE}" "$tmp" <<'PYEOF' || die "could not extract ansible.windows"
+import pathlib
+import sys
+import zipfile
+
+prefix = "ansible_collections/ansible/windows/"
+target = pathlib.Path(sys.argv[2]).resolve()
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    members = [m for m in wheel.namelist() if m.startswith(prefix) and not m.endswith("/")]
+    if not members:
+        sys.exit("no %s in %s" % (prefix, sys.argv[1]))
+    for member in members:
+        path = (target / member).resolve()
+        if not path.is_relative_to(target):
+            sys.exit("%s leaves the target directory" % member)
+        wheel.extract(member, target)
+PYEOF
+    [[ "$(collection_version "${tmp}/ansible_collections/ansible/windows")" == "$ANSIBLE_WINDOWS_VERSION" ]] ||
+        die "${ANSIBLE_BUNDLE_FILE} does not hold ansible.windows ${ANSIBLE_WINDOWS_VERSION}"
+    mkdir -p "$(dirname "$dest")"
+    rm -rf "$dest"
+    mv "${tmp}/ansible_collections/ansible/windows" "$dest"
+    rm -rf "$tmp"
+    EXTRACT_DIR=""
+    log "ansible.windows ${ANSIBLE_WINDOWS_VERSION} installed in $1/collections"
+}
+
 install_apt_packages
 setup_venv "$VENV" "${REPO_ROOT}/requirements-dev.txt"
 setup_venv "$OLDEST_VENV" "${REPO_ROOT}/requirements-oldest.txt"
 setup_venv "${REPO_ROOT}/.venv-gates" "${REPO_ROOT}/requirements-gates.txt"
+install_ansible_windows "$VENV"
+install_ansible_windows "$OLDEST_VENV"
 log "ok ($("${VENV}/bin/python" -V 2>&1), $("${VENV}/bin/ansible" --version 2>/dev/null | head -n1);" \
-    "$(basename "$OLDEST_VENV"): $("${OLDEST_VENV}/bin/ansible" --version 2>/dev/null | head -n1))"
+    "$(basename "$OLDEST_VENV"): $("${OLDEST_VENV}/bin/ansible" --version 2>/dev/null | head -n1);" \
+    "ansible.windows ${ANSIBLE_WINDOWS_VERSION} in each <venv>/collections)"

@@ -3,7 +3,8 @@
 #
 # The project's one test command ("make test"). On a fresh Debian machine, as root:
 #
-#   1. scripts/bootstrap.sh          apt packages, Python >= 3.12, .venv with requirements-dev.txt
+#   1. scripts/bootstrap.sh          apt packages, Python >= 3.12, .venv with requirements-dev.txt,
+#                                    ansible.windows in .venv/collections (and .venv-oldest's)
 #   2. scripts/engine.sh start       private dockerd + registries on loopback (stopped at exit if
 #                                    this run started them)
 #      scripts/sshd.sh start         a throwaway sshd on 127.0.0.1 whose logins reach that engine,
@@ -231,9 +232,13 @@ build_collection() {
 setup_step collection build_collection
 
 # --- 5. static analysis (no engine needed; background by default) ----------------------------------
+# The collections the content depends on (ansible.windows: the container_host role's reboot), which
+# scripts/bootstrap.sh installs into .venv/collections (Galaxy is not reachable).
+export DEPENDENCY_COLLECTIONS="${REPO_ROOT}/.venv/collections"
 run_lint() {
-    # The installed build makes wincontainers.images.* resolvable for syntax-check.
-    ANSIBLE_COLLECTIONS_PATH="$WC_COLLECTIONS_PATH" "${VENV_BIN}/ansible-lint" --nocolor 2>&1 |
+    # The installed build makes wincontainers.images.* resolvable for syntax-check, the dependencies
+    # ansible.windows.*.
+    ANSIBLE_COLLECTIONS_PATH="${WC_COLLECTIONS_PATH}:${DEPENDENCY_COLLECTIONS}" "${VENV_BIN}/ansible-lint" --nocolor 2>&1 |
         tee "${LOG_DIR}/ansible-lint.log"
     return "${PIPESTATUS[0]}"
 }
@@ -306,6 +311,8 @@ bg_finish
 run_molecule() {  # run_molecule SCENARIO
     (
         export MOLECULE_PYTHON="${VENV_BIN}/python"
+        # molecule.yml's collections path is WC_COLLECTIONS_PATH: the build, then its dependencies
+        export WC_COLLECTIONS_PATH="${WC_COLLECTIONS_PATH}:${DEPENDENCY_COLLECTIONS}"
         export ANSIBLE_COLLECTIONS_PATH="$WC_COLLECTIONS_PATH"
         "${VENV_BIN}/molecule" test -s "$1"
     ) 2>&1 | tee "${LOG_DIR}/molecule-$1.log"

@@ -2,16 +2,18 @@
 """Action plugin of wincontainers.images.win_container_host_info (documentation in plugins/modules).
 
 One exec: the ``host_info`` script reads the Windows version from the registry and Hyper-V,
-and runs ``docker version`` and ``docker info`` (JSON). A host without docker, or with an engine
-that does not answer, still gets its Windows facts; the docker facts are then null and
-``docker_error`` says why. On a Linux host the Windows facts are null.
+what preparing a container host needs (the Containers and Hyper-V features, a pending reboot, the
+engine's version and directory, the docker service, daemon.json: ``container_engine``), and runs
+``docker version`` and ``docker info`` (JSON). A host without docker, or with an engine that does
+not answer, still gets its Windows facts; the docker facts are then null and ``docker_error`` says
+why. On a Linux host the Windows facts are null.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import base_images, windows_builds
+from ansible_collections.wincontainers.images.plugins.plugin_utils import base_images, container_engine, windows_builds
 from ansible_collections.wincontainers.images.plugins.plugin_utils.action import DockerActionBase
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Host
 
@@ -24,7 +26,8 @@ class ActionModule(DockerActionBase):
     def execute(self, host: Host, args: dict[str, Any]) -> dict[str, Any]:
         registry = base_images.check_registry(args["registry"])
         state = base_images.read_host(
-            host, [base_images.version_call(), base_images.info_call()], require_docker=False
+            host, [base_images.version_call(), base_images.info_call()], require_docker=False,
+            engine=container_engine.state_request() if host.is_windows else None,
         )
         facts = state.facts
         result: dict[str, Any] = {
@@ -51,6 +54,7 @@ class ActionModule(DockerActionBase):
             "storage_driver": None,
             "docker_root_dir": None,
             "compatible_base_images": {},
+            "engine": container_engine.EngineFacts.from_answer(state.engine).public() if state.engine else None,
         }
         if facts.is_windows and facts.build is not None:
             result["compatible_base_images"] = windows_builds.compatible_base_images(facts.build, registry)

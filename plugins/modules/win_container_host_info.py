@@ -14,6 +14,9 @@ description:
   - Hyper-V availability is whether the Hyper-V management service (C(vmms)) exists; RV(hyperv) also says whether a
     hypervisor is running.
   - The engine facts come from C(docker version) and C(docker info) (JSON output).
+  - On Windows, RV(engine) adds what preparing a container host needs (see M(wincontainers.images.win_container_engine)),
+    the C(Containers) and C(Hyper-V) features, whether a reboot is pending, the engine's version and install directory,
+    the C(docker) service's state and start mode, and the effective daemon.json.
   - RV(compatible_base_images) lists, for each Microsoft base image (Nano Server, Server Core, Server, Windows), the channel
     tags that run on this host with process isolation and with Hyper-V isolation, by the rules described in the
     collection's C(docs/base-images.md).
@@ -171,6 +174,60 @@ docker_root_dir:
   description: The engine's data root.
   returned: success
   type: str
+engine:
+  description: The container host's preparation state on Windows hosts; V(null) on other hosts.
+  returned: success
+  type: dict
+  contains:
+    edition_kind:
+      description: V(server) (C(Get-WindowsFeature)) or V(client) (C(Get-WindowsOptionalFeature)).
+      type: str
+      returned: on Windows hosts
+    containers_feature:
+      description: The C(Containers) feature, V(installed), V(pending_reboot), V(missing), V(pending_removal) or V(unknown).
+      type: str
+      returned: on Windows hosts
+    hyperv_feature:
+      description: The C(Hyper-V) feature (C(Microsoft-Hyper-V) on client editions), as RV(engine.containers_feature).
+      type: str
+      returned: on Windows hosts
+    reboot_pending:
+      description: A feature waits for a restart, or Windows servicing or Windows Update asks for one.
+      type: bool
+      returned: on Windows hosts
+    reboot_reasons:
+      description: The registry keys under C(HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion) that ask for a restart.
+      type: list
+      elements: str
+      returned: on Windows hosts
+    install_dir:
+      description: Where the engine's binaries are looked for (C(%ProgramFiles%\Docker)).
+      type: str
+      returned: on Windows hosts
+    installed:
+      description: Whether C(dockerd.exe) is in RV(engine.install_dir).
+      type: bool
+      returned: on Windows hosts
+    version:
+      description: The release C(dockerd --version) prints.
+      type: str
+      returned: on Windows hosts
+    service:
+      description: The C(docker) service, C(exists), C(state), C(start_mode) and C(path_name).
+      type: dict
+      returned: on Windows hosts
+    answers:
+      description: Whether the engine answers C(docker version).
+      type: bool
+      returned: on Windows hosts
+    daemon_json_path:
+      description: Where daemon.json is (C(<data-root>\config\daemon.json)).
+      type: str
+      returned: on Windows hosts
+    daemon_config:
+      description: The effective daemon.json, V(null) when there is none or it is not valid JSON.
+      type: dict
+      returned: on Windows hosts
 compatible_base_images:
   description:
     - For each base image family (V(nanoserver), V(servercore), V(server), V(windows)), its repository and the channel

@@ -61,6 +61,7 @@ class HostState:
     os_images: list[str] | None
     find: Mapping[str, Any] | None
     registry: Mapping[str, Any] | None
+    engine: Mapping[str, Any] | None = None
 
 
 def read_host(
@@ -70,6 +71,7 @@ def read_host(
     find: Mapping[str, Any] | None = None,
     registry: Mapping[str, Any] | None = None,
     require_docker: bool = True,
+    engine: Mapping[str, Any] | None = None,
 ) -> HostState:
     """One exec: Windows facts, Hyper-V, the docker calls and whatever else is asked for."""
     for call in calls:
@@ -82,6 +84,8 @@ def read_host(
         payload["find"] = dict(find)
     if registry is not None:
         payload["registry"] = dict(registry)
+    if engine is not None:
+        payload["engine"] = dict(engine)
     answer = host.execute(OPERATION, payload)
     docker_found = bool(answer.get("docker_found"))
     if calls and not docker_found and require_docker:
@@ -97,7 +101,8 @@ def read_host(
         for call, r in zip(calls, raw)
     ]
     facts = HostFacts.from_answer(host, answer)
-    return HostState(facts, results, answer.get("os_images"), answer.get("find"), answer.get("registry"))
+    return HostState(facts, results, answer.get("os_images"), answer.get("find"), answer.get("registry"),
+                     answer.get("engine"))
 
 
 def _int(value: Any) -> int | None:

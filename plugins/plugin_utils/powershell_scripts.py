@@ -34,7 +34,9 @@ PARTS: dict[str, tuple[str | script_files.Embed, ...]] = {
     "job_cleanup": ("base_prelude", "job_prelude", "job_discard", "job_cleanup"),
     "file_info": ("base_prelude", "prelude", "file_info"),
     "join_parts": ("base_prelude", "prelude", "join_parts"),
-    "host_info": ("base_prelude", "prelude", "host_info"),
+    "host_info": ("base_prelude", "prelude", "engine_facts", "host_info"),
+    "engine_state": ("base_prelude", "prelude", "engine_facts", "engine_state"),
+    "engine_job": ("base_prelude", "engine_job"),
     "container_image": ("base_prelude", "prelude", "container_image"),
     "package_provider": ("base_prelude", "prelude", "package_provider"),
     "login_state": ("base_prelude", "prelude", "login_state"),
@@ -48,6 +50,10 @@ BOOTSTRAP = script_files.powershell_part("bootstrap").strip()
 # What Win32_Process.Create runs: a constant command line that runs runner.ps1 from the job
 # directory, which is the new process's current directory.
 JOB_RUNNER_BOOTSTRAP = script_files.powershell_part("job_runner_bootstrap").strip()
+
+# What powershell.exe runs in win_container_engine's job: engine_job, deflated, from the job's
+# environment (see engine_job_bootstrap.ps1 and container_engine.py).
+ENGINE_JOB_BOOTSTRAP = script_files.powershell_part("engine_job_bootstrap").strip()
 
 
 def assemble(parts: tuple[str | script_files.Embed, ...], scripts: dict[str, str], minify: bool = True) -> str:

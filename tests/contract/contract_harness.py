@@ -126,10 +126,20 @@ def wsman_hostvars(transport: str, port: int) -> dict[str, Any]:
     return hostvars
 
 
+def dependency_collections() -> Path:
+    """The collections the content depends on (ansible.windows), as scripts/bootstrap.sh installs them:
+    ``<venv>/collections`` of the Python running the tests."""
+    return Path(sys.prefix) / "collections"
+
+
 def ansible_environment(collections_root: Path, home: Path) -> dict[str, str]:
     """The environment of an ansible-playbook run against fake hosts: this process's, without its
-    ``ANSIBLE_*``, ``WC_FAKE_*`` and proxy variables, with the collection under test only and a
-    private ``ANSIBLE_HOME``."""
+    ``ANSIBLE_*``, ``WC_FAKE_*`` and proxy variables, with the collection under test and the
+    collections it depends on (``dependency_collections()``, when installed) only, and a private
+    ``ANSIBLE_HOME``."""
+    paths = [str(collections_root)]
+    if (dependency_collections() / "ansible_collections").is_dir():
+        paths.append(str(dependency_collections()))
     env = {
         key: value
         for key, value in os.environ.items()
@@ -137,7 +147,7 @@ def ansible_environment(collections_root: Path, home: Path) -> dict[str, str]:
             "http_proxy", "https_proxy", "all_proxy", "no_proxy")
     }
     env.update(
-        ANSIBLE_COLLECTIONS_PATH=str(collections_root),
+        ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(paths),
         ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
         ANSIBLE_HOME=str(home),
         ANSIBLE_LOCAL_TEMP=str(Path(home) / "tmp"),
@@ -375,9 +385,11 @@ class ContractHost:
         extra_vars: Mapping[str, Any] | None = None,
         verbosity: int = 0,
         allow_harness_errors: bool = False,
+        playbook: str | None = None,
     ) -> PlayRun:
-        """Run ``tasks`` in one play against this host; return the results and execs."""
-        command, rundir, results_path = self._prepare(tasks, check, diff, extra_vars, verbosity)
+        """Run ``tasks`` in one play against this host (or, with ``playbook``, that playbook of the
+        collection, e.g. ``wincontainers.images.site``, imported); return the results and execs."""
+        command, rundir, results_path = self._prepare(tasks, check, diff, extra_vars, verbosity, playbook)
         exchanges_offset = self._size(EXCHANGES_FILE)
         errors_offset = self._size(ERRORS_FILE)
         process = subprocess.run(
@@ -464,17 +476,20 @@ class ContractHost:
         diff: bool,
         extra_vars: Mapping[str, Any] | None,
         verbosity: int,
+        imported: str | None = None,
     ) -> tuple[list[str], Path, Path]:
         """The run directory of the next play (playbook, inventory) and its command."""
         self.runs += 1
         rundir = self.workdir / ("run%02d" % self.runs)
         rundir.mkdir()
         playbook = rundir / "play.yml"
-        playbook.write_text(
-            yaml.safe_dump([{"name": "contract", "hosts": "windows", "gather_facts": False, "tasks": list(tasks)}],
-                           sort_keys=False),
-            encoding="utf-8",
-        )
+        plays: list[dict[str, Any]] = [{"name": "contract", "hosts": "windows", "gather_facts": False,
+                                        "tasks": list(tasks)}]
+        if imported:
+            if tasks:
+                raise ValueError("a run imports a playbook or runs tasks, not both")
+            plays = [{"ansible.builtin.import_playbook": imported}]
+        playbook.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
         inventory = rundir / "inventory.yml"
         inventory.write_text(yaml.safe_dump(self.inventory(), sort_keys=False), encoding="utf-8")
         command = ansible_playbook() + ["-i", str(inventory), str(playbook), "--forks", "1"]

@@ -94,6 +94,10 @@ EMULATED_SCRIPTS = dict(script_pins.POWERSHELL)
 # which a script asks to be answered again after ``seconds`` (job_status's wait).
 EXCHANGE_HOOKS: list[Any] = []
 RETRY_EXCEPTIONS: list[type[BaseException]] = []
+# Commands of other collections that the content runs through its connection (ansible.windows.win_reboot):
+# functions called with (host, record, script, lines, scenario) for a script that is not one of the
+# collection's; each answers only the exact commands it emulates (HostAnswer) and None for any other.
+FOREIGN_COMMANDS: list[Any] = []
 
 STATE_FILE = "state.json"
 SCENARIO_FILE = "scenario.json"
@@ -966,6 +970,11 @@ class FakeWindowsHost:
             POWERSHELL_PREFIX + base64.b64encode(script.encode("utf-16-le")).decode("ascii"))
         record["wire_bytes"] = len(collection_command) + record["input_chars"]
         scripts = known_scripts()
+        if script not in scripts.values():
+            for foreign in FOREIGN_COMMANDS:
+                answer = foreign(self, record, script, lines, scenario)
+                if answer is not None:
+                    return answer
         name = self._identify(script, scripts, "the command's script")
         record["command_script"] = name
         constant = len(collection_command)
@@ -1313,6 +1322,12 @@ fake_jobs.register()
 import fake_login  # noqa: E402  (docker_login's login_state and login_verify; see that file)
 
 fake_login.register()
+import fake_container_engine  # noqa: E402  (win_container_engine and host_info's engine part; see that file)
+
+fake_container_engine.register()
+import fake_reboot  # noqa: E402  (ansible.windows.win_reboot's commands and the restart; see that file)
+
+fake_reboot.register()
 
 
 def _with_global_options(previous_run: Any) -> Any:

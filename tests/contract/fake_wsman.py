@@ -21,7 +21,9 @@ It answers the SOAP actions those clients send:
   serializer writes and reads the CLIXML inside the messages.
 
 Every command ends in ``FakeWindowsHost.exchange``. A request the server does not understand is
-a harness error (``errors.jsonl``) and gets a SOAP fault, so the test fails loudly.
+a harness error (``errors.jsonl``) and gets a SOAP fault, so the test fails loudly. While the host
+restarts (``fake_reboot.py``) every HTTP connection is dropped without an answer, and afterwards no
+shell of before exists.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any
 from fake_windows_host import FakeHostError, FakeWindowsHost, append_jsonl
 
 import fake_put_file  # noqa: I001 - after fake_windows_host, whose emulations it extends
+import fake_reboot
 
 NS = {
     "s": "http://www.w3.org/2003/05/soap-envelope",
@@ -243,6 +246,7 @@ class FakeWSManServer:
         self.password = password
         self.hostname = hostname
         self.shells: dict[str, Shell] = {}
+        self.boots = 0
         self.lock = threading.RLock()
         server = self
 
@@ -274,6 +278,16 @@ class FakeWSManServer:
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length)
+        down, boots = fake_reboot.status(self.host.directory)
+        if down:
+            # The host is restarting (fake_reboot.py): the connection drops without an answer.
+            request.close_connection = True
+            return
+        if boots != self.boots:
+            # The restarted WinRM service knows no shell of before.
+            self.boots = boots
+            with self.lock:
+                self.shells.clear()
         expected = "Basic " + base64.b64encode(("%s:%s" % (self.username, self.password)).encode()).decode()
         if request.path != "/wsman":
             self._http(request, 404, b"", "text/plain")

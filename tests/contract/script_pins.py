@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The one table of pins: the SHA-256 of every constant host script as a host receives it.
 
-* ``POWERSHELL``: ``BOOTSTRAP`` (the command line's script), ``JOB_RUNNER_BOOTSTRAP`` and each of
+* ``POWERSHELL``: ``BOOTSTRAP`` (the command line's script), ``JOB_RUNNER_BOOTSTRAP``,
+  ``ENGINE_JOB_BOOTSTRAP`` (win_container_engine's job) and each of
   ``powershell_scripts.SCRIPTS`` as the bootstrap inflates and compiles it;
 * ``POSIX``: ``DIRECT_RUN``, ``STUB`` and each of ``posix_scripts.SCRIPTS`` as ``python3`` runs it.
 
@@ -26,19 +27,22 @@ from typing import Any
 
 POWERSHELL = {
     "BOOTSTRAP": "e835e4ad214125beb624ca83af2dea2585dc2b712a6d73ca73fa71d2fee8b387",
+    "ENGINE_JOB_BOOTSTRAP": "2b418212b64771f5176950869d9fd02977b722234eda167cc319c6d69c2befbb",
     "JOB_RUNNER_BOOTSTRAP": "4f05a56a19f6375fc56b9e4e6d20f6ca6e5e656fb1ac8e986b89840dd573e56d",
-    "container_image": "2efcc8835d0b1be9146f16038f6bdf8e28b4f82ecf0a54ed295a3b4f8f749b4a",
-    "file_info": "6188e22f13245175995a2bf00f7b9f019b1b8ab0b5d07a0d0c7eaf97d6a71bd6",
-    "host_info": "ac7306483640eac791ec0bd36347423ca346b20ec9c34c5d6720484deab82df8",
-    "job_cleanup": "210409d8d29ee6e6a615c12ef2f4f6005d03639ee15369e2333ab4cfe4327b88",
-    "job_runner": "39d9b98f3361d3da365b30e3539fb73d1aeb90df5cbe0b6f70d5c00296b98aeb",
-    "job_start": "c09721830bd1b564da174d596b247fa5d6b687bda11732ae325f71005e49cafa",
-    "job_status": "f18937830058dd21cae6d5b5ab6913a28cdf205d7958d8892399eb083733573e",
-    "join_parts": "33dd3156a23445c2149d211f36a7590f566b9437fd08b313ec732e10fc40e5b4",
-    "login_state": "cf7d52d0681a21d46738145ebfbf595888088e628ff325f1ef3937a4e21c8673",
-    "login_verify": "8a635e7ffe8c1c07d3cd0c6398b7d9bd7683566ed7ab582a1a5f5a56ab12aecb",
-    "package_provider": "c42ba8dcc505ddd4ad38d5a5d7a83ebcb7688c1442e033019d3e9af66dbb0ad0",
-    "run": "d91e333228e03f9a668bbe2d4e0272d57c2db7fd151a14be20d256634aa1defb",
+    "container_image": "0815210c443e694eab0fdae79cd1b7340442c89f401642f198a6141717513836",
+    "engine_job": "fda1010fbd30eed5d747190cdc7f6eb677c4200c39bba8b0b4edb8646996f006",
+    "engine_state": "91fd4fd98482a54e49c7b9154cb00a71ca1f6f2149bb5d18c0b026e6efe8e7eb",
+    "file_info": "464d32cb9438b5b278ec801b82bcba6df8cf392623492d539d0332d409e80d33",
+    "host_info": "a223eac4bf5e2cebc4fff007bb10bd358ddc7eb8bc3e9baa3b91442a189fea17",
+    "job_cleanup": "ee2f5d0ab5c13b2cd8124c5fd54befa5e98a342b5861301b65431462e6aa67d4",
+    "job_runner": "62ff95fa6d381d2ad0c97176aa358bfad39b0c6663d2f70354832a19a1d6c681",
+    "job_start": "0538c0694ea60647319d4adfa7b3d8210af703a0d2a37d7cfe404f11139207d3",
+    "job_status": "446a12653e35e381255fa4239bb58f82a2d9d724affac2e399245a00e9cc2ad1",
+    "join_parts": "6eaeece93601fef0921ed540c1b6a7557b0af702d6f78c0c4a6fb4248a6ae08b",
+    "login_state": "142e41d77e72f9625bd6aa020023168c32c5bc95071102bd156db782566555f1",
+    "login_verify": "ac202d746655db5859d091bbcafefd2042e07492c459d0395ca1a533ce19ed9c",
+    "package_provider": "d963249ba1774345434141494fad6031198c53e861b9cda97a3a81cf5e8dfb69",
+    "run": "6233a595bcec9324acbe5ab566f510d8ec2135621350abfd5007b2e3d5a7f420",
 }
 
 POSIX = {
@@ -66,6 +70,7 @@ def sha256(text: str) -> str:
 def current(powershell_scripts: Any, posix_scripts: Any) -> dict[str, dict[str, str]]:
     """The pins the collection's scripts have now (the modules imported from the tree under test)."""
     powershell = {"BOOTSTRAP": sha256(powershell_scripts.BOOTSTRAP),
+                  "ENGINE_JOB_BOOTSTRAP": sha256(powershell_scripts.ENGINE_JOB_BOOTSTRAP),
                   "JOB_RUNNER_BOOTSTRAP": sha256(powershell_scripts.JOB_RUNNER_BOOTSTRAP)}
     powershell.update((name, sha256(text)) for name, text in sorted(powershell_scripts.SCRIPTS.items()))
     posix = {"DIRECT_RUN": sha256(posix_scripts.DIRECT_RUN), "STUB": sha256(posix_scripts.STUB)}

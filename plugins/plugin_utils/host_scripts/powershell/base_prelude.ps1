@@ -29,6 +29,7 @@ function Resolve-Executable {
     $known = @{
         docker = @("$env:ProgramFiles\Docker\docker.exe", "$env:ProgramFiles\Docker\Docker\resources\bin\docker.exe")
         tar = @("$env:SystemRoot\System32\tar.exe")
+        powershell = @("$PSHOME\powershell.exe")
     }
     if (-not $known.ContainsKey($Name)) { throw "unknown executable '$Name'" }
     $found = Get-Command -Name "$Name.exe" -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1

@@ -221,6 +221,7 @@ try {
             $answer.results = $results
         }
     }
+    if ($request.engine) { $answer.engine = Get-EngineFacts -Request $request.engine }
     if ($request.os_images) { $answer.os_images = Get-ContainerOsImages }
     if ($request.find) { $answer.find = Find-ProviderImages -Find $request.find }
     if ($request.registry) {
