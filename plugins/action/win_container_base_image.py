@@ -594,9 +594,10 @@ class OsImageTask:
             return runs[0]
         find = find or {}
         if find.get("problem"):
-            raise TaskFailed("%s: the ContainerImage provider could not list the %s images: %s (the provider and its "
-                             "download service are retired: use source: registry, or source: archive with a saved "
-                             "image)" % (host.name, self.provider_name, find.get("message")))
+            message = str(find.get("message"))
+            raise TaskFailed("%s: the ContainerImage provider could not list the %s images: %s (%s)" % (
+                host.name, self.provider_name, message, base_images.legacy_provider_failure(message)
+                or "the provider and its download service are retired: " + base_images.LEGACY_ALTERNATIVES))
         versions = {str(item.get("version")) for item in find.get("images") or []
                     if str(item.get("name") or "").lower() == self.provider_name.lower()}
         offered = sorted((v for v in versions if base_images.version_build(v) is not None), key=base_images.version_key,
@@ -632,7 +633,13 @@ class OsImageTask:
             payload.update(action="install_wim", path=request.path)
         elif install:
             payload.update(action="install", name=self.provider_name, version=version)
-        answer = host.execute("container_image", payload)
+        try:
+            answer = host.execute("container_image", payload)
+        except HostError as exc:
+            cause = base_images.legacy_provider_failure(str(exc)) if install else None
+            if cause is None:
+                raise
+            raise TaskFailed("%s: %s" % (exc, cause), actions=self.actions) from None
         restarted = bool(answer.get("restarted"))
         if restarted:
             self.actions.append("restarted the docker service so that it lists %s (S5)" % engine_name)

@@ -69,6 +69,9 @@ class ActionModule(DockerActionBase):
                 answer = host.execute(OPERATION, payload)
             except HostError as exc:
                 hint = " (%s)" % RETIRED[name.lower()] if action == "install" and name.lower() in RETIRED else ""
+                cause = base_images.legacy_provider_failure(str(exc)) if action == "install" else None
+                if cause:
+                    hint += ": %s" % cause
                 raise TaskFailed("%s%s" % (exc, hint), warnings=warnings) from None
             after = list(answer.get("providers") or [])
             removed = list(answer.get("removed") or [])

@@ -60,7 +60,9 @@ options:
       - V(archive) installs from O(path) on the host, a C(docker save) tar (loaded with C(docker load)) or a C(.wim) file
         (installed with C(Install-ContainerOSImage -WimPath -Force), Windows Server 2016).
       - V(provider) uses the ContainerImage PackageManagement provider (C(Install-ContainerImage)); it is retired, see
-        M(wincontainers.images.win_container_image_provider).
+        M(wincontainers.images.win_container_image_provider). It downloads with BITS, which refuses the network logons
+        of WinRM, PSRP and SSH sessions (error 0x800704DD); that failure, and the NuGet bootstrap failure, end the task
+        with a message that points to V(registry) and V(archive).
     type: str
     choices: [registry, provider, archive]
     default: registry

@@ -41,6 +41,9 @@ options:
 notes:
   - Installing from the PowerShell Gallery needs the NuGet provider, which is bootstrapped on the way (C(-ForceBootstrap)),
     and TLS 1.2, which the task enables for its own session.
+  - When the NuGet bootstrap fails (its endpoint C(go.microsoft.com/fwlink/?LinkID=627338) unreachable, or refused for
+    its expired certificate), the task says so and points to M(wincontainers.images.win_container_base_image) with
+    C(source=registry) or C(source=archive), which need no provider.
 extends_documentation_fragment:
   - wincontainers.images.docker
   - wincontainers.images.attributes

@@ -288,6 +288,36 @@ def local_latest_name(target: Target, value: Any, option: str = "latest_name") -
     return str(target.repository.with_tag("latest"))
 
 
+# Why the legacy PackageManagement providers fail where this collection runs them, recognised in
+# their error text (../docs/architecture.md, "The legacy ContainerImage provider"):
+# * BITS, which the ContainerImage provider downloads with, needs the user to be logged on
+#   interactively (learn.microsoft.com, "Using Windows PowerShell to Create BITS Transfer Jobs");
+#   WinRM, PSRP and SSH sessions are network logons, refused with ERROR_NOT_LOGGED_ON 0x800704DD,
+#   "the user has not logged on to the network";
+# * Install-PackageProvider bootstraps NuGet from go.microsoft.com/fwlink/?LinkID=627338, whose
+#   download fails ("Unable to download from URI ...627338...") without a route to it and since its
+#   certificate expired (OneGet issue 553).
+_LEGACY_FAILURES = (
+    (("0x800704dd", "has not logged on to the network"),
+     "the provider downloads with BITS, which refuses network logons, and WinRM, PSRP and SSH sessions are "
+     "network logons (0x800704DD)"),
+    (("linkid=627338",),
+     "the NuGet provider it needs cannot be bootstrapped: its download endpoint (go.microsoft.com/fwlink/?LinkID=627338) "
+     "is not reachable from the host or fails its certificate check (OneGet issue 553)"),
+)
+LEGACY_ALTERNATIVES = ("use source: registry (docker pull from mcr.microsoft.com or a mirror), or source: archive with an "
+                       "image saved by docker save (docker_image_load can copy it from the controller)")
+
+
+def legacy_provider_failure(message: str) -> str | None:
+    """What a legacy provider's error means and what to use instead, or None for another error."""
+    text = message.lower()
+    for markers, meaning in _LEGACY_FAILURES:
+        if any(marker in text for marker in markers):
+            return "%s; %s" % (meaning, LEGACY_ALTERNATIVES)
+    return None
+
+
 def check_provider_version(value: Any, option: str = "version") -> str:
     if not isinstance(value, str) or not _PROVIDER_VERSION.match(value.strip()):
         raise OptionError("%s: %r is not a four-part Windows image version such as 10.0.14300.1010" % (option, value))

@@ -434,3 +434,26 @@ def test_provider_service_gone(make_windows_host) -> None:
     assert explicit.failed and scripts(explicit) == ["host_info", "container_image"]
     assert explicit.msg == "%s: Unable to connect to the remote server" % INVENTORY_HOSTNAME
     assert "os_images" not in host.state or host.state["os_images"] == []
+
+
+# What Start-BitsTransfer answers a network logon (ERROR_NOT_LOGGED_ON), as public reports quote it
+# (e.g. potatoqualitee/kbupdate#1, dataplat/dbatools#9065); learn.microsoft.com, "Using Windows
+# PowerShell to Create BITS Transfer Jobs": BITS needs the user to be logged on interactively.
+BITS_NETWORK_LOGON = ("The operation being requested was not performed because the user has not logged on to the network. "
+                      "The specified service does not exist. (Exception from HRESULT: 0x800704DD)")
+
+
+@pytest.mark.parametrize("transport", ["winrm", "psrp", "ssh-powershell"])
+def test_provider_install_over_a_network_logon_points_to_the_alternatives(make_windows_host, transport) -> None:
+    host = make_windows_host(transport, ws2016_scenario(provider_error=BITS_NETWORK_LOGON))
+    run = host.run([
+        task("auto", ignore=True, name="NanoServer", source="provider"),
+        task("explicit", ignore=True, name="NanoServer", source="provider", version="10.0.14393.0"),
+    ])
+    for failed in run.tasks:
+        assert failed.failed
+        assert BITS_NETWORK_LOGON in failed.msg
+        assert "refuses network logons, and WinRM, PSRP and SSH sessions are network logons (0x800704DD)" in failed.msg
+        assert "use source: registry" in failed.msg and "source: archive" in failed.msg
+    assert scripts(run.tasks[1]) == ["host_info", "container_image"]
+    assert "os_images" not in host.state or host.state["os_images"] == []

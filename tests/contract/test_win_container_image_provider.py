@@ -108,6 +108,11 @@ def test_gallery_unreachable(make_windows_host) -> None:
     run = host.run([task("install", ignore=True)])
     assert run.task.failed and run.task.execs == 2
     assert run.task.msg.startswith("%s: %s (The ContainerImage provider is archived" % (INVENTORY_HOSTNAME, error))
+    assert run.task.msg.endswith("the NuGet provider it needs cannot be bootstrapped: its download endpoint "
+                                 "(go.microsoft.com/fwlink/?LinkID=627338) is not reachable from the host or fails its "
+                                 "certificate check (OneGet issue 553); use source: registry (docker pull from "
+                                 "mcr.microsoft.com or a mirror), or source: archive with an image saved by docker save "
+                                 "(docker_image_load can copy it from the controller)")
     assert any("archived" in warning for warning in run.task.result["warnings"])
 
 
