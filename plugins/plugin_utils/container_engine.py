@@ -32,6 +32,7 @@ Windows and Docker facts used (sources named where they are used):
 
 from __future__ import annotations
 
+import base64
 import json
 import ntpath
 import re

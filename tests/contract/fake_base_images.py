@@ -557,15 +557,4 @@ def register() -> None:
                           ("package_provider", script_package_provider)):
         setattr(FakeWindowsHost, "_script_" + name, handler)
 
-    core_resolve = fwh.resolve_scenario
-
-    def resolve_scenario(scenario: Mapping[str, Any]) -> dict[str, Any]:
-        """The core's resolution, with this area's ``base_images`` key allowed."""
-        scenario = dict(scenario)
-        extension = scenario.pop(SCENARIO_KEY, None)
-        resolved = core_resolve(scenario)
-        if extension is not None:
-            resolved[SCENARIO_KEY] = extension
-        return resolved
-
-    fwh.resolve_scenario = resolve_scenario
+    fwh.allow_scenario_key(SCENARIO_KEY)

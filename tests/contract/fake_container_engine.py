@@ -418,14 +418,4 @@ def register() -> None:
 
     setattr(FakeWindowsHost, "_script_host_info", host_info)
 
-    core_resolve = fwh.resolve_scenario
-
-    def resolve_scenario(scenario: Mapping[str, Any]) -> dict[str, Any]:
-        scenario = dict(scenario)
-        extension = scenario.pop(SCENARIO_KEY, None)
-        resolved = core_resolve(scenario)
-        if extension is not None:
-            resolved[SCENARIO_KEY] = extension
-        return resolved
-
-    fwh.resolve_scenario = resolve_scenario
+    fwh.allow_scenario_key(SCENARIO_KEY)

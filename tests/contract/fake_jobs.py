@@ -820,15 +820,4 @@ def register() -> None:
     fwh.EXCHANGE_HOOKS.append(finish_runners_hook)
     fwh.RETRY_EXCEPTIONS.append(RetryLater)
 
-    core_resolve = fwh.resolve_scenario
-
-    def resolve_scenario(scenario: Mapping[str, Any]) -> dict[str, Any]:
-        """The resolution so far, with this area's ``jobs`` key allowed."""
-        scenario = dict(scenario)
-        extension = scenario.pop(SCENARIO_KEY, None)
-        resolved = core_resolve(scenario)
-        if extension is not None:
-            resolved[SCENARIO_KEY] = extension
-        return resolved
-
-    fwh.resolve_scenario = resolve_scenario
+    fwh.allow_scenario_key(SCENARIO_KEY)

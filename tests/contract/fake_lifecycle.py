@@ -468,15 +468,4 @@ def register() -> None:
     FakeDocker.run = _extended_run(FakeDocker.run)  # type: ignore[method-assign]
     FakeWindowsHost._script_file_info = script_file_info  # type: ignore[attr-defined]
 
-    core_resolve = fwh.resolve_scenario
-
-    def resolve_scenario(scenario: Mapping[str, Any]) -> dict[str, Any]:
-        """The resolution so far, with this area's ``lifecycle`` key allowed."""
-        scenario = dict(scenario)
-        extension = scenario.pop(SCENARIO_KEY, None)
-        resolved = core_resolve(scenario)
-        if extension is not None:
-            resolved[SCENARIO_KEY] = extension
-        return resolved
-
-    fwh.resolve_scenario = resolve_scenario
+    fwh.allow_scenario_key(SCENARIO_KEY)

@@ -380,6 +380,23 @@ def resolve_scenario(scenario: Mapping[str, Any]) -> dict[str, Any]:
     return resolved
 
 
+def allow_scenario_key(key: str) -> None:
+    """Let an emulation in another file keep its own scenario key: ``resolve_scenario`` then
+    resolves the rest as before and passes that key through unchanged."""
+    global resolve_scenario
+    core_resolve = resolve_scenario
+
+    def resolve_with_key(scenario: Mapping[str, Any]) -> dict[str, Any]:
+        scenario = dict(scenario)
+        extension = scenario.pop(key, None)
+        resolved = core_resolve(scenario)
+        if extension is not None:
+            resolved[key] = extension
+        return resolved
+
+    resolve_scenario = resolve_with_key
+
+
 def prepare_host_directory(directory: Path, scenario: Mapping[str, Any]) -> None:
     """Write ``scenario.json`` and the initial ``state.json`` of a fake host."""
     directory.mkdir(parents=True, exist_ok=True)
