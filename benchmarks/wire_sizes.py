@@ -40,7 +40,10 @@ def typical(operation: str, call: dict) -> dict:
         "host_info": {"calls": [call], "os_images": True, "find": None, "registry": None},
         "container_image": {"action": "check", "calls": [call]},
         "package_provider": {"action": "list", "name": "DockerMsftProvider"},
-        "docker_config": {"config_dir": None},
+        "login_state": {"config_dir": None, "hosts": ["registry.contoso.test"], "server": "registry.contoso.test",
+                        "salt": "7" * 44, "digest": "8" * 44},
+        "login_verify": {"call": dict(call, stdin="9" * 24)},
+        "engine_state": {"install_dir": "C:\\Program Files\\Docker", "data_root": None, "index": None, "archive": None},
     }[operation]
 
 
@@ -52,8 +55,8 @@ def sizes(collections: Path) -> dict[str, dict[str, tuple[int, int, int]]]:
     for dialect in (module.WindowsDialect(), module.PosixDialect("python3")):
         rows = {}
         for operation in sorted(dialect.scripts):
-            if operation == "job_runner":
-                continue  # never an exec: job_start installs it
+            if operation in ("job_runner", "engine_job"):
+                continue  # never an exec: job_start installs the runner; engine_job runs in a job (its environment)
             call = dialect.call_request("docker", ["image", "inspect", "--", REF])
             payload = typical(operation, call)
             if operation == "job_start" and hasattr(dialect, "job_runner"):
