@@ -43,7 +43,7 @@ def typical(operation: str, call: dict) -> dict:
         "login_state": {"config_dir": None, "hosts": ["registry.contoso.test"], "server": "registry.contoso.test",
                         "salt": "7" * 44, "digest": "8" * 44},
         "login_verify": {"call": dict(call, stdin="9" * 24)},
-        "engine_state": {"install_dir": "C:\\Program Files\\Docker", "data_root": None, "index": None, "archive": None},
+        "engine_state": {"install_dir": "C:\\Program Files\\Docker", "data_root": None},
     }[operation]
 
 
