@@ -39,7 +39,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-import fake_windows_host as fwh
 from fake_windows_host import (
     KNOWN_EXECUTABLES,
     FakeDocker,

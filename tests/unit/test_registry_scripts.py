@@ -106,7 +106,7 @@ def test_credential_helpers_are_asked_with_list(tmp_path):
     assert answer["helpers"]["secretservice"]["users"] is None
     assert "could not connect" in answer["helpers"]["secretservice"]["error"]
     assert answer["helpers"]["evil"] == {"found": False, "users": None, "error": "not a known credential helper",
-                                       "credentials": {}}
+                                         "credentials": {}}
     config = DockerConfig.from_answer(answer)
     assert config.state(parse_registry_url("registry.example.com:5000")).user == "deploy"
     assert config.state(parse_registry_url("other.example.com")).has_credentials is None

@@ -321,7 +321,7 @@ def test_login_state_answers_user_names_and_never_secrets(tmp_path: Path) -> Non
     answer = ok(outcome)
     assert answer["exists"] is True and answer["config_file"] == str(config_dir / "config.json")
     assert answer["auths"]["registry.example.test"] == {"user": USER, "auth": True, "identity_token": False,
-                                                         "credential": "differs"}
+                                                        "credential": "differs"}
     assert answer["auths"]["token.example.test"] == {"user": None, "auth": False, "identity_token": True, "credential": None}
     assert answer["creds_store"] is None and answer["helpers"] == {}
     for secret in (stored, "token-secret", auth):
