@@ -249,12 +249,6 @@ fi
 if wanted lint; then
     static_step "ansible-lint (production)" run_lint
 fi
-# Publishing gates (.venv-gates): galaxy-importer on the built tarball, build_ignore, antsibull-docs lint, the
-# module reference, ansible-builder create from a fresh clone. No engine needed (about 2 minutes).
-if wanted publish; then
-    static_step "pytest tests/publish (galaxy-importer, antsibull-docs, ansible-builder)" \
-        pytest_suite publish "${REPO_ROOT}/.venv-gates/bin" tests/publish
-fi
 
 # --- 6. pytest suites ---------------------------------------------------------------------------
 has_test_files() {
@@ -278,6 +272,13 @@ pytest_suite() {  # pytest_suite NAME VENV_BIN PATH...: pytest of PATH... (a dir
 }
 
 export -f has_test_files pytest_suite
+
+# Publishing gates (.venv-gates): galaxy-importer on the built tarball, build_ignore, antsibull-docs lint, the
+# module reference, ansible-builder create from a fresh clone. No engine needed (about 2 minutes).
+if wanted publish; then
+    static_step "pytest tests/publish (galaxy-importer, antsibull-docs, ansible-builder)" \
+        pytest_suite publish "${REPO_ROOT}/.venv-gates/bin" tests/publish
+fi
 
 # The oldest claimed ansible-core runs the unit tests, the contract tests that drive its own
 # winrm, psrp and ssh plugins (they wrap and pass commands differently from the newest), and the

@@ -32,7 +32,7 @@ Windows and Docker facts used (sources named where they are used):
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import json
 import ntpath
 import re
@@ -602,11 +602,20 @@ class EngineTask:
             "register": plan.register, "register_arguments": register_arguments(request.flags),
             "config": plan.config, "start": plan.start, "remove": plan.remove, "wait": ENGINE_WAIT,
         }
-        bootstrap = powershell_scripts.ENGINE_JOB_BOOTSTRAP.encode("utf-16-le")
-        call = Call(("-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Unrestricted", "-EncodedCommand",
-                     base64.b64encode(bootstrap).decode("ascii")), exe="powershell",
-                    environment={"WC_ENGINE_SCRIPT": powershell_scripts.PAYLOADS["engine_job"],
-                                 "WC_ENGINE_REQUEST": json.dumps(payload, sort_keys=True)})
+        # The script and its request go to the job root in an exec of their own (stage_script), so
+        # that job_start stays within the wire budget; the job runs them from there (its directory
+        # is <root>\\<job>).
+        digest = hashlib.sha256(powershell_scripts.SCRIPTS["engine_job"].encode("utf-8")).hexdigest()
+        data = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        data_digest = hashlib.sha256(data.encode("utf-8")).hexdigest()
+        staged = self.host.execute("stage_script", {"name": "engine_job", "sha256": digest, "data_sha256": data_digest,
+                                                    "data": data})
+        if staged.get("missing"):  # the first change on this host: the script itself, in an exec of its own
+            self.host.execute("stage_script", {"name": "engine_job", "sha256": digest,
+                                               "payload": powershell_scripts.PAYLOADS["engine_job"]})
+        call = Call(("-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Unrestricted", "-File",
+                     "..\\scripts\\engine_job-%s.ps1" % digest[:32], "..\\scripts\\data-%s.json" % data_digest[:32]),
+                    exe="powershell")
         job = HostJob(self.host, purpose, [call], locks=[facts.install_dir])
         results = job.run(request.timeout, poll_interval=3.0, first_poll_interval=0.5, wait_on_host=True,
                           on_progress=self.progress(purpose))

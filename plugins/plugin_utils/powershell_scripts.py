@@ -19,24 +19,25 @@ from __future__ import annotations
 from ansible_collections.wincontainers.images.plugins.plugin_utils import script_files
 
 # The parts of each script, in order: base_prelude (the answer, the request, the table of
-# executables), then prelude (program calls in the exec itself) or job_prelude (the job root
-# and its checks) with job_files (atomic writes, the host clock) and job_discard (removing a
+# executables), then prelude (program calls in the exec itself) or job_root (the job root and its
+# checks) and job_prelude (processes, shared reads) with job_files (atomic writes, the host clock) and job_discard (removing a
 # job), then the operation's own file. job_start carries the runner it installs and the command
 # line that starts it, as here-strings (the runner's prelude costs almost nothing there: the
 # compressed stream refers back to job_start's own copy).
 PARTS: dict[str, tuple[str | script_files.Embed, ...]] = {
     "run": ("base_prelude", "prelude", "run"),
-    "job_runner": ("base_prelude", "job_prelude", "job_files", "job_runner"),
-    "job_start": ("base_prelude", "job_prelude", "job_files", "job_discard",
+    "job_runner": ("base_prelude", "job_root", "job_prelude", "job_files", "job_runner"),
+    "job_start": ("base_prelude", "job_root", "job_prelude", "job_files", "job_discard",
                   script_files.Embed("JobRunnerScript", "job_runner"),
                   script_files.Embed("JobRunnerBootstrap", "job_runner_bootstrap"), "job_start"),
-    "job_status": ("base_prelude", "job_prelude", "job_status"),
-    "job_cleanup": ("base_prelude", "job_prelude", "job_discard", "job_cleanup"),
+    "job_status": ("base_prelude", "job_root", "job_prelude", "job_status"),
+    "job_cleanup": ("base_prelude", "job_root", "job_prelude", "job_discard", "job_cleanup"),
     "file_info": ("base_prelude", "prelude", "file_info"),
     "join_parts": ("base_prelude", "prelude", "join_parts"),
     "host_info": ("base_prelude", "prelude", "engine_facts", "host_info"),
     "engine_state": ("base_prelude", "prelude", "engine_facts", "engine_state"),
     "engine_job": ("base_prelude", "engine_job"),
+    "stage_script": ("base_prelude", "job_root", "stage_script"),
     "container_image": ("base_prelude", "prelude", "container_image"),
     "package_provider": ("base_prelude", "prelude", "package_provider"),
     "login_state": ("base_prelude", "prelude", "login_state"),
@@ -50,10 +51,6 @@ BOOTSTRAP = script_files.powershell_part("bootstrap").strip()
 # What Win32_Process.Create runs: a constant command line that runs runner.ps1 from the job
 # directory, which is the new process's current directory.
 JOB_RUNNER_BOOTSTRAP = script_files.powershell_part("job_runner_bootstrap").strip()
-
-# What powershell.exe runs in win_container_engine's job: engine_job, deflated, from the job's
-# environment (see engine_job_bootstrap.ps1 and container_engine.py).
-ENGINE_JOB_BOOTSTRAP = script_files.powershell_part("engine_job_bootstrap").strip()
 
 
 def assemble(parts: tuple[str | script_files.Embed, ...], scripts: dict[str, str], minify: bool = True) -> str:

@@ -4,9 +4,9 @@
 engine part of win_container_host_info).
 
 Registered at the end of ``fake_windows_host.py`` (``register()``), after the job emulation. It adds
-``engine_state``, the ``engine`` part of ``host_info`` (``Get-EngineFacts``) and the job call
-``powershell.exe -EncodedCommand <ENGINE_JOB_BOOTSTRAP>`` with the ``engine_job`` script and its
-request in the job's environment (the script deflated, as every script travels), each pinned in
+``engine_state``, ``stage_script``, the ``engine`` part of ``host_info`` (``Get-EngineFacts``) and
+the job call ``powershell.exe -File ..\\scripts\\engine_job-<sha256>.ps1`` (the ``engine_job`` script
+that ``stage_script`` put in the job root) with its request in the job's environment, each pinned in
 ``script_pins.py`` by the hash of the text emulated.
 
 Windows and Docker behaviour emulated, with its public source:
@@ -55,6 +55,7 @@ import copy
 import hashlib
 import io
 import json
+import re
 import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
@@ -340,14 +341,21 @@ def _job_call(original: Any) -> Any:
         scripts = fwh._powershell_scripts()
         full = fwh.dotnet_command_line(POWERSHELL_PATH, str(call.get("cmdline") or ""))
         argv = fwh.split_windows_command_line(full)[1:]
-        expected = ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Unrestricted", "-EncodedCommand"]
-        if argv[:5] != expected or len(argv) != 6:
-            raise FakeHostError("the job's powershell.exe call is not %s <base64>: %r" % (" ".join(expected), argv))
-        bootstrap = base64.b64decode(argv[5]).decode("utf-16-le")
-        env = call.get("env") or {}
-        _check("ENGINE_JOB_BOOTSTRAP", bootstrap, scripts.ENGINE_JOB_BOOTSTRAP)
-        _check("engine_job", inflate(str(env.get("WC_ENGINE_SCRIPT"))), scripts.SCRIPTS["engine_job"])
-        request = json.loads(env["WC_ENGINE_REQUEST"])
+        expected = ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Unrestricted", "-File"]
+        if argv[:5] != expected or len(argv) != 7:
+            raise FakeHostError("the job's powershell.exe call is not %s <script> <request>: %r" % (" ".join(expected), argv))
+        script = re.fullmatch(r"\.\.\\scripts\\(engine_job-[0-9a-f]{32})\.ps1", argv[5])
+        data = re.fullmatch(r"\.\.\\scripts\\(data-[0-9a-f]{32})\.json", argv[6])
+        if script is None or data is None:
+            raise FakeHostError("the job's powershell.exe -File is not a staged engine_job and request: %r" % argv[5:])
+        staged_scripts = self.docker.state.get("staged_scripts", {})
+        if script.group(1) not in staged_scripts:
+            # powershell.exe 5.1 -File of a missing file: the console host's message and exit code
+            # 0xFFFD0000 (-196608), as public reports of Windows PowerShell 5.1 show.
+            return Process(-196608, "", "The argument '%s' to the -File parameter does not exist. Provide the path to an "
+                                        "existing '.ps1' file as an argument to the -File parameter.\r\n" % argv[5])
+        _check("engine_job", staged_scripts[script.group(1)], scripts.SCRIPTS["engine_job"])
+        request = json.loads(staged_scripts[data.group(1)])
         self.record["processes"].append({"exe": "powershell", "argv": argv[:5], "job": job, "engine_request": request,
                                          "command_line_length": fwh.utf16_length(full)})
         lines = run_engine_job(engine_host(self.docker), self.docker.scenario, request)
@@ -358,12 +366,12 @@ def _job_call(original: Any) -> Any:
 
 
 def inflate(payload: str) -> str:
-    """What engine_job_bootstrap.ps1 makes of WC_ENGINE_SCRIPT: base64, then raw DEFLATE
+    """What stage_script.ps1 makes of a payload: base64, then raw DEFLATE
     (System.IO.Compression.DeflateStream, learn.microsoft.com), read as UTF-8."""
     try:
         return zlib.decompress(base64.b64decode(payload, validate=True), -15).decode("utf-8")
     except (ValueError, zlib.error) as exc:
-        raise FakeHostError("the job's WC_ENGINE_SCRIPT is not a deflated script in base64: %s" % exc) from exc
+        raise FakeHostError("a staged script is not deflated text in base64: %s" % exc) from exc
 
 
 def _check(name: str, text: str, constant: str) -> None:
@@ -399,9 +407,37 @@ def read_state(directory: str | Path) -> dict[str, Any]:
 # registration
 
 
+def script_stage_script(self: FakeWindowsHost, lines: list[str], record: dict[str, Any], scenario: Mapping[str, Any],
+                        docker: FakeDocker) -> list[str]:
+    """stage_script.ps1: the request and, when sent, the script (inflated) are checked against their
+    sha256, then kept in the job root's scripts folder (here: the host state's ``staged_scripts``)."""
+    del scenario, self
+    request = _request(lines, record)
+    name, digest, data_digest = str(request.get("name")), str(request.get("sha256")), request.get("data_sha256")
+    if not re.fullmatch(r"[a-z_]{1,32} [0-9a-f]{64}", "%s %s" % (name, digest)) or (
+            data_digest and not re.fullmatch(r"[0-9a-f]{64}", str(data_digest))):
+        return [powershell_json({"error": {"kind": "exception", "message": "invalid script name or sha256"}})]
+    staged_scripts = docker.state.setdefault("staged_scripts", {})
+    wanted = []
+    if data_digest:
+        wanted.append(("data-%s" % str(data_digest)[:32], str(request.get("data")), str(data_digest)))
+    script_key = "%s-%s" % (name, digest[:32])
+    if request.get("payload") and script_key not in staged_scripts:
+        wanted.append((script_key, inflate(str(request["payload"])), digest))
+    for key, text, want in wanted:
+        if sha256(text.encode("utf-8")) != want:
+            return [powershell_json({"error": {"kind": "exception",
+                                               "message": "%s: what was sent does not match its sha256" % key}})]
+        staged_scripts.setdefault(key, text)
+    docker.changed = True
+    return [powershell_json({"staged": any(key == script_key for key, _text, _want in wanted),
+                             "missing": script_key not in staged_scripts, "error": None})]
+
+
 def register() -> None:
     fwh.KNOWN_EXECUTABLES["powershell"] = POWERSHELL_PATH
     setattr(FakeWindowsHost, "_script_engine_state", script_engine_state)
+    setattr(FakeWindowsHost, "_script_stage_script", script_stage_script)
     fake_jobs.Jobs.run_call = _job_call(fake_jobs.Jobs.run_call)  # type: ignore[method-assign]
 
     core_host_info = FakeWindowsHost._script_host_info  # type: ignore[attr-defined]

@@ -2,8 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The one table of pins: the SHA-256 of every constant host script as a host receives it.
 
-* ``POWERSHELL``: ``BOOTSTRAP`` (the command line's script), ``JOB_RUNNER_BOOTSTRAP``,
-  ``ENGINE_JOB_BOOTSTRAP`` (win_container_engine's job) and each of
+* ``POWERSHELL``: ``BOOTSTRAP`` (the command line's script), ``JOB_RUNNER_BOOTSTRAP`` and each of
   ``powershell_scripts.SCRIPTS`` as the bootstrap inflates and compiles it;
 * ``POSIX``: ``DIRECT_RUN``, ``STUB`` and each of ``posix_scripts.SCRIPTS`` as ``python3`` runs it.
 
@@ -27,22 +26,22 @@ from typing import Any
 
 POWERSHELL = {
     "BOOTSTRAP": "e835e4ad214125beb624ca83af2dea2585dc2b712a6d73ca73fa71d2fee8b387",
-    "ENGINE_JOB_BOOTSTRAP": "2b418212b64771f5176950869d9fd02977b722234eda167cc319c6d69c2befbb",
     "JOB_RUNNER_BOOTSTRAP": "4f05a56a19f6375fc56b9e4e6d20f6ca6e5e656fb1ac8e986b89840dd573e56d",
     "container_image": "0815210c443e694eab0fdae79cd1b7340442c89f401642f198a6141717513836",
-    "engine_job": "fda1010fbd30eed5d747190cdc7f6eb677c4200c39bba8b0b4edb8646996f006",
+    "engine_job": "9e53833d425dd3e8354241313f35e8e408dc0dab1f7f0bd0aba12515dc7746bc",
     "engine_state": "91fd4fd98482a54e49c7b9154cb00a71ca1f6f2149bb5d18c0b026e6efe8e7eb",
     "file_info": "464d32cb9438b5b278ec801b82bcba6df8cf392623492d539d0332d409e80d33",
     "host_info": "a223eac4bf5e2cebc4fff007bb10bd358ddc7eb8bc3e9baa3b91442a189fea17",
-    "job_cleanup": "ee2f5d0ab5c13b2cd8124c5fd54befa5e98a342b5861301b65431462e6aa67d4",
-    "job_runner": "62ff95fa6d381d2ad0c97176aa358bfad39b0c6663d2f70354832a19a1d6c681",
-    "job_start": "0538c0694ea60647319d4adfa7b3d8210af703a0d2a37d7cfe404f11139207d3",
-    "job_status": "446a12653e35e381255fa4239bb58f82a2d9d724affac2e399245a00e9cc2ad1",
+    "job_cleanup": "aa8232c658726b3ebd66b148e2b54c36c77cda5cac0134f6a1cdb80834363eda",
+    "job_runner": "10d5d19d78885658b284f9d25fd09bad5f307bdd0f4f315a7a002f3e664a6c2d",
+    "job_start": "771ce254d5db99ca6ece499bdb1cb2f889c24f367b71dc1b5e3b3bf54bdfaa31",
+    "job_status": "323129e2c01aa6105940464d168f5d39258bcd5a716826d7695c0e41cdcaf74a",
     "join_parts": "6eaeece93601fef0921ed540c1b6a7557b0af702d6f78c0c4a6fb4248a6ae08b",
     "login_state": "142e41d77e72f9625bd6aa020023168c32c5bc95071102bd156db782566555f1",
     "login_verify": "ac202d746655db5859d091bbcafefd2042e07492c459d0395ca1a533ce19ed9c",
     "package_provider": "d963249ba1774345434141494fad6031198c53e861b9cda97a3a81cf5e8dfb69",
     "run": "6233a595bcec9324acbe5ab566f510d8ec2135621350abfd5007b2e3d5a7f420",
+    "stage_script": "12be33955f6b8c0389aaeaff422b33d3390f4b801e2a20e32a28bac4d5382b72",
 }
 
 POSIX = {
@@ -70,7 +69,6 @@ def sha256(text: str) -> str:
 def current(powershell_scripts: Any, posix_scripts: Any) -> dict[str, dict[str, str]]:
     """The pins the collection's scripts have now (the modules imported from the tree under test)."""
     powershell = {"BOOTSTRAP": sha256(powershell_scripts.BOOTSTRAP),
-                  "ENGINE_JOB_BOOTSTRAP": sha256(powershell_scripts.ENGINE_JOB_BOOTSTRAP),
                   "JOB_RUNNER_BOOTSTRAP": sha256(powershell_scripts.JOB_RUNNER_BOOTSTRAP)}
     powershell.update((name, sha256(text)) for name, text in sorted(powershell_scripts.SCRIPTS.items()))
     posix = {"DIRECT_RUN": sha256(posix_scripts.DIRECT_RUN), "STUB": sha256(posix_scripts.STUB)}

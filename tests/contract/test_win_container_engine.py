@@ -12,7 +12,7 @@ import json
 
 import fake_container_engine as fce
 from contract_harness import ContractHost
-from fake_windows_host import CMD_EXE_LIMIT
+from fake_windows_host import CMD_EXE_LIMIT, WIRE_BUDGET
 
 MODULE = "wincontainers.images.win_container_engine"
 INFO = "wincontainers.images.win_container_host_info"
@@ -51,6 +51,11 @@ def test_bare_host_to_running_engine_over_every_transport(make_windows_host, tra
     for exchange in task.exchanges:
         if exchange.raw["command"] is not None:
             assert len(exchange.raw["command"]) <= CMD_EXE_LIMIT
+    # The engine_job script and its request go to the job root first, never in job_start's request:
+    # the request, then (the host lacks it) the script in an exec of its own.
+    assert [e.script_name for e in task.exchanges][:4] == ["engine_state", "stage_script", "stage_script", "job_start"]
+    assert all(e.raw["wire_bytes"] <= WIRE_BUDGET for e in task.exchanges), [
+        (e.script_name, e.raw["wire_bytes"]) for e in task.exchanges]
 
     fce.reboot(host.directory)
     second = host.run([
@@ -66,6 +71,11 @@ def test_bare_host_to_running_engine_over_every_transport(make_windows_host, tra
     assert install.result["version"] == "27.5.1" and install.result["server_version"] == "27.5.1"
     assert install.result["service"] == {"state": "Running", "start_mode": "Auto"}
     assert install.result["job"]["id"]
+    assert all(e.raw["wire_bytes"] <= WIRE_BUDGET for e in install.exchanges)
+    assert [e.script_name for e in install.exchanges].count("stage_script") == 1
+    staged = json.loads((host.directory / fce.fwh.STATE_FILE).read_text(encoding="utf-8"))["staged_scripts"]
+    script = "engine_job-" + hashlib.sha256(fce.fwh._powershell_scripts().SCRIPTS["engine_job"].encode()).hexdigest()[:32]
+    assert script in staged and len([key for key in staged if key.startswith("data-")]) == 2
     state = fce.read_state(host.directory)
     assert state["service"]["path_name"] == '"C:\\Program Files\\Docker\\dockerd.exe" --run-service'
     assert not again.changed and again.execs == 1 and again.exchanges[0].script_name == "engine_state"

@@ -172,7 +172,7 @@ PART_FILES = sorted(Path(script_files.ROOT, "powershell").glob("*.ps1"))
 
 
 def test_every_part_file_is_used():
-    used = {"bootstrap", "job_runner_bootstrap", "engine_job_bootstrap"}
+    used = {"bootstrap", "job_runner_bootstrap"}
     for parts in powershell_scripts.PARTS.values():
         used.update(part if isinstance(part, str) else part.script for part in parts)
     assert sorted(path.stem for path in PART_FILES) == sorted(used)

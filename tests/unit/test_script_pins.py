@@ -30,5 +30,5 @@ def test_every_script_is_its_pinned_text():
 
 def test_the_pins_cover_every_script_and_nothing_else():
     pins = load_pins()
-    assert set(pins.POWERSHELL) == set(powershell_scripts.SCRIPTS) | {"BOOTSTRAP", "JOB_RUNNER_BOOTSTRAP", "ENGINE_JOB_BOOTSTRAP"}
+    assert set(pins.POWERSHELL) == set(powershell_scripts.SCRIPTS) | {"BOOTSTRAP", "JOB_RUNNER_BOOTSTRAP"}
     assert set(pins.POSIX) == set(posix_scripts.SCRIPTS) | {"DIRECT_RUN", "STUB"}

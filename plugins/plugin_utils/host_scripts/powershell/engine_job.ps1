@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-# The steps of a change, run by powershell.exe in a detached job (the job's only call): the
-# request is the environment variable WC_ENGINE_REQUEST, this script WC_ENGINE_SCRIPT, which the
-# constant ENGINE_JOB_BOOTSTRAP compiles. Steps, in this order, each when the request asks:
+# The steps of a change, run by powershell.exe -File in a detached job (the job's only call), from
+# the copy stage_script.ps1 put in the job root; the request is the JSON file, also staged there,
+# that the first argument names. Steps, in this order, each when the request asks:
 # features (Install-WindowsFeature or Enable-WindowsOptionalFeature; stops when a reboot is
 # needed), fetch (download to <zip>.partial, sha256 checked, then renamed), install (sha256 of the
 # zip checked before anything is replaced, extracted beside the install directory, its dockerd
@@ -14,7 +14,7 @@
 # stopped and unregistered, the install directory deleted. Progress lines go to stdout; the
 # answer is the last line.
 $ProgressPreference = 'SilentlyContinue'
-$request = ConvertFrom-Json -InputObject $env:WC_ENGINE_REQUEST
+$request = ConvertFrom-Json -InputObject ([IO.File]::ReadAllText([string]$args[0], $Utf8))
 $answer = [ordered]@{ done = @(); restart_needed = $false; features = @(); server_version = $null; rolled_back = $false; error = $null }
 $dir = [string]$request.install_dir
 $old = $dir + '.wcold'

@@ -59,14 +59,7 @@ try {
         }
         $calls += @{ path = $path; cmdline = [string]$call.cmdline; env = $call.env }
     }
-    $security = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
-    $security.SetAccessRuleProtection($true, $false)
-    $security.SetOwner((New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $JobUser))
-    foreach ($sid in $JobTrusted) {
-        $security.AddAccessRule((New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList @(
-            (New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid),
-            'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')))
-    }
+    $security = New-JobSecurity
     $root = Get-JobRoot -Security $security
     $grace = 60
     if ($null -ne $request.start_grace) { $grace = [double]$request.start_grace }
