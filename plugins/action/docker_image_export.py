@@ -129,8 +129,8 @@ class ActionModule(DockerActionBase):
 
     @staticmethod
     def _save_arguments(partial: str, texts: list[str], platform: str | None = None) -> tuple[str, ...]:
-        return (("image", "save", "--output", partial) + (("--platform", platform) if platform else ())
-                + (docker_cli.END_OF_FLAGS,) + tuple(texts))
+        platform_flags = ("--platform", platform) if platform else ()
+        return ("image", "save", "--output", partial) + platform_flags + (docker_cli.END_OF_FLAGS,) + tuple(texts)
 
     def _result(self, changed, path, sha256, size, images, before_ids, job) -> dict[str, Any]:
         result: dict[str, Any] = {

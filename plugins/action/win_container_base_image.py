@@ -595,9 +595,11 @@ class OsImageTask:
         find = find or {}
         if find.get("problem"):
             message = str(find.get("message"))
-            raise TaskFailed("%s: the ContainerImage provider could not list the %s images: %s (%s)" % (
-                host.name, self.provider_name, message, base_images.legacy_provider_failure(message)
-                or "the provider and its download service are retired: " + base_images.LEGACY_ALTERNATIVES))
+            cause = base_images.legacy_provider_failure(message)
+            if cause is None:
+                cause = "the provider and its download service are retired: " + base_images.LEGACY_ALTERNATIVES
+            raise TaskFailed("%s: the ContainerImage provider could not list the %s images: %s (%s)"
+                             % (host.name, self.provider_name, message, cause))
         versions = {str(item.get("version")) for item in find.get("images") or []
                     if str(item.get("name") or "").lower() == self.provider_name.lower()}
         offered = sorted((v for v in versions if base_images.version_build(v) is not None), key=base_images.version_key,

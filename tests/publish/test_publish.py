@@ -25,6 +25,11 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GATES_BIN = Path(sys.executable).parent
 DEV_BIN = REPO_ROOT / ".venv" / "bin"
+# The collections galaxy.yml depends on (ansible.windows: the container_host role's win_reboot), which
+# scripts/bootstrap.sh installs there; Galaxy installs them beside the collection. Without them
+# ansible-lint cannot resolve ansible.windows.win_reboot and antsibull-docs cannot document the
+# dependency.
+DEPENDENCIES = REPO_ROOT / ".venv" / "collections"
 
 # Files of this repository's development, never of the published collection.
 DEVELOPMENT = ["scripts/*", "Makefile", "requirements-*.txt", "benchmarks/*", ".gitignore", ".ansible-lint",
@@ -82,13 +87,21 @@ def test_galaxy_importer_accepts_the_tarball(built, tmp_path):
     assert "Importer processing completed successfully" in output, output
     assert "Linting collection via ansible-lint" in output and "via flake8" in output, output
     findings = [line for line in output.splitlines() if line.startswith(("WARNING", "ERROR"))]
+    # The importer runs ansible-lint with ANSIBLE_COLLECTIONS_PATH set to the imported collection alone
+    # (galaxy_importer/loaders/collection.py), so the dependency that galaxy.yml declares, ansible.windows,
+    # is never there: its one module the content uses cannot be resolved. Galaxy shows the same line; it
+    # is the importer's environment, not a defect of the content, and it is the only finding allowed.
+    unresolvable_dependency = ("WARNING: roles/container_host/tasks/main.yml:23:3: syntax-check[unknown-module]: couldn't "
+                               "resolve module/action 'ansible.windows.win_reboot'. This often indicates a misspelling, "
+                               "missing collection, or incorrect module path.")
+    findings = [line for line in findings if line != unresolvable_dependency]
     assert not findings, "galaxy-importer findings:\n" + "\n".join(findings)
 
 
 def test_antsibull_docs_lint(built):
     _tarball, installed = built
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(installed.parents[2])
+    env["ANSIBLE_COLLECTIONS_PATH"] = "%s:%s" % (installed.parents[2], DEPENDENCIES)
     env["PATH"] = "%s:%s" % (GATES_BIN, env.get("PATH", ""))  # it runs ansible-doc and ansible-galaxy
     proc = run([str(GATES_BIN / "antsibull-docs"), "lint-collection-docs", "--plugin-docs", str(installed)], env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
