@@ -41,7 +41,7 @@ POWERSHELL = {
     "login_verify": "ac202d746655db5859d091bbcafefd2042e07492c459d0395ca1a533ce19ed9c",
     "package_provider": "d963249ba1774345434141494fad6031198c53e861b9cda97a3a81cf5e8dfb69",
     "run": "6233a595bcec9324acbe5ab566f510d8ec2135621350abfd5007b2e3d5a7f420",
-    "stage_script": "12be33955f6b8c0389aaeaff422b33d3390f4b801e2a20e32a28bac4d5382b72",
+    "stage_script": "d7b70bf9d3a92ebdacc607eca04dd3f3901ec9b063599ee95ba39e930dc050f9",
 }
 
 POSIX = {

@@ -15,7 +15,11 @@ function Write-Staged {
     if ([IO.File]::Exists($Path)) { return $false }
     $temporary = "$Path.tmp-" + [Guid]::NewGuid().ToString('N')
     [IO.File]::WriteAllText($temporary, $Text, $Encoding)
-    try {
+    try { [IO.File]::Move($temporary, $Path) } catch { [IO.File]::Delete($temporary); if (-not [IO.File]::Exists($Path)) { throw } }
+    return $true
+}
+
+try {
     $request = ConvertFrom-Request -Lines @($input)
     $name = [string]$request.name
     $sha = [string]$request.sha256
