@@ -743,16 +743,25 @@ def script_job_start(self: FakeWindowsHost, lines: list[str], record: dict[str, 
         return _failure(exc)
 
 
+def _existing_job(jobs: Jobs, request: Mapping[str, Any]) -> str | None:
+    """The job directory job_status and job_cleanup act on (their scripts' shared opening): the
+    IDs checked, the root found without creating it, the directory private to the user; else None."""
+    _check_ids(request)
+    root = jobs.get_job_root(False)
+    path = None if root is None else root + "\\" + str(request["job"])
+    if path is None or not jobs.test_private_directory(path, (jobs.user,)):
+        return None
+    return path
+
+
 def script_job_status(self: FakeWindowsHost, lines: list[str], record: dict[str, Any], scenario: Mapping[str, Any],
                       docker: FakeDocker) -> list[str]:
     """powershell_scripts.JOB_STATUS."""
     jobs = _jobs(self, docker, record)
     try:
         request = _request(lines, record)
-        _check_ids(request)
-        root = jobs.get_job_root(False)
-        path = None if root is None else root + "\\" + str(request["job"])
-        if path is None or not jobs.test_private_directory(path, (jobs.user,)) or not jobs.exists(path, "request.json"):
+        path = _existing_job(jobs, request)
+        if path is None or not jobs.exists(path, "request.json"):
             return _answer({"exists": False, "claimed": False, "error": None})
         claim = "claim-%s" % request["token"]
         claimed = jobs.exists(path, claim)
@@ -782,10 +791,8 @@ def script_job_cleanup(self: FakeWindowsHost, lines: list[str], record: dict[str
     jobs = _jobs(self, docker, record)
     try:
         request = _request(lines, record)
-        _check_ids(request)
-        root = jobs.get_job_root(False)
-        path = None if root is None else root + "\\" + str(request["job"])
-        if path is None or not jobs.test_private_directory(path, (jobs.user,)):
+        path = _existing_job(jobs, request)
+        if path is None:
             return _answer({"removed": False, "error": None})
         if not request.get("kill"):
             jobs.delete(path, "claim-%s" % request["token"])
