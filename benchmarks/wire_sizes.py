@@ -50,15 +50,20 @@ def typical(operation: str, call: dict) -> dict:
 def sizes(collections: Path) -> dict[str, dict[str, tuple[int, int, int]]]:
     sys.path.insert(0, str(collections))
     from ansible_collections.wincontainers.images.plugins.plugin_utils import dialect as module
+    from ansible_collections.wincontainers.images.plugins.plugin_utils import powershell_scripts
 
     figures: dict[str, dict[str, tuple[int, int, int]]] = {}
     for dialect in (module.WindowsDialect(), module.PosixDialect("python3")):
         rows = {}
         for operation in sorted(dialect.scripts):
             if operation in ("job_runner", "engine_job"):
-                continue  # never an exec: job_start installs the runner; engine_job runs in a job (its environment)
+                continue  # never an exec of their own: stage_script carries them to the host, a job runs them
             call = dialect.call_request("docker", ["image", "inspect", "--", REF])
-            payload = typical(operation, call)
+            if operation == "stage_script":  # its largest exec: the runner, on a host's first job
+                payload = {"name": "job_runner", "sha256": powershell_scripts.DIGESTS["job_runner"],
+                           "payload": powershell_scripts.PAYLOADS["job_runner"]}
+            else:
+                payload = typical(operation, call)
             if operation == "job_start" and hasattr(dialect, "job_runner"):
                 payload.update(dialect.job_runner())  # before: the runner travelled in the request
             command = dialect.command(operation)

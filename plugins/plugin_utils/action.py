@@ -67,6 +67,7 @@ class DockerActionBase(ActionBase):
         secrets = self._secret_values()
         args: dict[str, Any] = {}
         host_name = "host"
+        host: Host | None = None
         try:
             options.check_types(self.ARGUMENT_SPEC, self._task.args)
             args = self.validated_arguments()
@@ -88,6 +89,9 @@ class DockerActionBase(ActionBase):
             result.update(failed=True, msg=str(exc))
         except (HostError, ReferenceError) as exc:
             result.update(failed=True, msg=str(exc))
+        if host is not None and host.warnings:  # what the host layer saw, failed or not (Host.warn)
+            warnings = list(result.get("warnings") or [])
+            result["warnings"] = warnings + [warning for warning in host.warnings if warning not in warnings]
         return remove_values(result, secrets) if secrets else result
 
     @property

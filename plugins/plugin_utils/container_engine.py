@@ -592,7 +592,7 @@ class EngineTask:
     def run_job(self, plan: Plan, facts: EngineFacts, version: str, zip_path: str, purpose: str) -> Mapping[str, Any]:
         from ansible_collections.wincontainers.images.plugins.plugin_utils import powershell_scripts
         from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call
-        from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob
+        from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob, stage_request
 
         request = self.request
         payload: dict[str, Any] = {
@@ -605,16 +605,14 @@ class EngineTask:
         # The script and its request go to the job root in an exec of their own (stage_script), so
         # that job_start stays within the wire budget; the job runs them from there (its directory
         # is <root>\\<job>).
-        digest = hashlib.sha256(powershell_scripts.SCRIPTS["engine_job"].encode("utf-8")).hexdigest()
         data = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         data_digest = hashlib.sha256(data.encode("utf-8")).hexdigest()
-        staged = self.host.execute("stage_script", {"name": "engine_job", "sha256": digest, "data_sha256": data_digest,
-                                                    "data": data})
+        staged = self.host.execute("stage_script", {"name": "engine_job", "sha256": powershell_scripts.DIGESTS["engine_job"],
+                                                    "data_sha256": data_digest, "data": data})
         if staged.get("missing"):  # the first change on this host: the script itself, in an exec of its own
-            self.host.execute("stage_script", {"name": "engine_job", "sha256": digest,
-                                               "payload": powershell_scripts.PAYLOADS["engine_job"]})
+            self.host.execute("stage_script", stage_request("engine_job"))
         call = Call(("-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Unrestricted", "-File",
-                     "..\\scripts\\engine_job-%s.ps1" % digest[:32], "..\\scripts\\data-%s.json" % data_digest[:32]),
+                     powershell_scripts.staged_path("engine_job"), "..\\scripts\\data-%s.json" % data_digest[:32]),
                     exe="powershell")
         job = HostJob(self.host, purpose, [call], locks=[facts.install_dir])
         results = job.run(request.timeout, poll_interval=3.0, first_poll_interval=0.5, wait_on_host=True,

@@ -70,10 +70,17 @@ class Host:
         self.puts = 0
         # The docker CLI's global options and the environment of every call (engine.settings).
         self.engine = Settings()
+        # What the host layer saw that the task's result must tell (DockerActionBase adds them).
+        self.warnings: list[str] = []
 
     @property
     def is_windows(self) -> bool:
         return self.dialect.name == "windows"
+
+    def warn(self, message: str) -> None:
+        """A warning for the task's result, once however often it is seen."""
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     def run(self, calls: Sequence[Call], parallel: int = 1) -> list[CallResult]:
         """Run the calls in one exec, at most ``parallel`` at a time; results in call order."""

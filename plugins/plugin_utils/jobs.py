@@ -21,6 +21,7 @@ from typing import Any
 
 from ansible.utils.display import Display
 
+from ansible_collections.wincontainers.images.plugins.plugin_utils import powershell_scripts
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import (
     Call,
     CallResult,
@@ -49,6 +50,13 @@ MAX_RESTARTS = 3
 
 class JobTimeout(HostError):
     pass
+
+
+def stage_request(operation: str) -> dict[str, Any]:
+    """The stage_script request that puts ``operation``'s constant script in the job root of a
+    Windows host (``powershell_scripts.staged_path`` names it there); the host checks its sha256."""
+    return {"name": operation, "sha256": powershell_scripts.DIGESTS[operation],
+            "payload": powershell_scripts.PAYLOADS[operation]}
 
 
 def verbose_progress(host: Host, what: str) -> Callable[[JobProgress], None]:
@@ -193,11 +201,20 @@ class HostJob:
         payload = {"job": self.job_id, "token": self.token, "parallel": self.parallel, "retries": self.retries,
                    "calls": self.requests, "locks": sorted(self.locks), "rename": self.rename,
                    "start_grace": START_GRACE, "claim_age": CLAIM_AGE}
+        if self.host.is_windows:
+            payload["runner"] = powershell_scripts.DIGESTS["job_runner"]
         # The host calls a start in progress stale after START_GRACE; ask a little longer.
         busy_until = min(deadline, time.monotonic() + START_GRACE + 10 * BUSY_WAIT)
+        staged = False
         while True:
             answer = self._execute("job_start", payload, deadline)
             state = answer.get("state")
+            if state == "runner_missing" and not staged:
+                # The first job on this host (or of this version of the collection): the runner
+                # goes to the job root once, then the start is asked again.
+                self._execute("stage_script", stage_request("job_runner"), deadline)
+                staged = True
+                continue
             if state == "busy":
                 if time.monotonic() >= busy_until:
                     raise HostError("%s: another run has been starting the %s job for over %d seconds"
@@ -214,6 +231,12 @@ class HostJob:
             if state == "started":
                 self.started_here = True
                 self.discarded = answer.get("discarded") or self.discarded
+                if answer.get("breakaway_refused"):
+                    self.host.warn(
+                        "%s: the job runner runs inside the job object of the WMI provider host, whose quotas "
+                        "(__ProviderHostQuotaConfiguration: memory, processes and threads per provider host) then "
+                        "hold it and its docker calls; the host refused CREATE_BREAKAWAY_FROM_JOB (%s)"
+                        % (self.host.name, answer["breakaway_refused"]))
             self.reattached = not self.started_here
             return
 

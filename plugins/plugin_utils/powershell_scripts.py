@@ -16,19 +16,20 @@ The scripts target Windows PowerShell 5.1 (no ``??``, no ternaries, no ``-AsHash
 
 from __future__ import annotations
 
+import hashlib
+
 from ansible_collections.wincontainers.images.plugins.plugin_utils import script_files
 
 # The parts of each script, in order: base_prelude (the answer, the request, the table of
 # executables), then prelude (program calls in the exec itself) or job_root (the job root and its
 # checks) and job_prelude (processes, shared reads) with job_files (atomic writes, the host clock) and job_discard (removing a
-# job), then the operation's own file. job_start carries the runner it installs and the command
-# line that starts it, as here-strings (the runner's prelude costs almost nothing there: the
-# compressed stream refers back to job_start's own copy).
+# job), then the operation's own file. job_start carries the command line that starts the runner,
+# as a here-string; the runner itself is staged in the job root once (stage_script, DIGESTS), so
+# that job_start stays within the wire budget.
 PARTS: dict[str, tuple[str | script_files.Embed, ...]] = {
     "run": ("base_prelude", "prelude", "run"),
     "job_runner": ("base_prelude", "job_root", "job_prelude", "job_files", "job_runner"),
     "job_start": ("base_prelude", "job_root", "job_prelude", "job_files", "job_discard",
-                  script_files.Embed("JobRunnerScript", "job_runner"),
                   script_files.Embed("JobRunnerBootstrap", "job_runner_bootstrap"), "job_start"),
     "job_status": ("base_prelude", "job_root", "job_prelude", "job_status"),
     "job_cleanup": ("base_prelude", "job_root", "job_prelude", "job_discard", "job_cleanup"),
@@ -72,3 +73,12 @@ for _operation, _parts in PARTS.items():
 
 # What the first stdin line of an exec carries: the script, deflated, in base64.
 PAYLOADS: dict[str, str] = {operation: script_files.deflate_base64(text) for operation, text in SCRIPTS.items()}
+
+# The sha256 of each script's UTF-8 text: stage_script checks a staged script against it, and the
+# staged file is named by its first 32 digits (staged_path).
+DIGESTS: dict[str, str] = {operation: hashlib.sha256(text.encode("utf-8")).hexdigest() for operation, text in SCRIPTS.items()}
+
+
+def staged_path(operation: str) -> str:
+    """Where stage_script puts ``operation``'s script, from a job directory (``<root>\\<job>``)."""
+    return "..\\scripts\\%s-%s.ps1" % (operation, DIGESTS[operation][:32])

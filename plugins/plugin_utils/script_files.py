@@ -38,7 +38,7 @@ class ScriptFileError(Exception):
 
 class Embed(NamedTuple):
     """A whole script placed inside another as a constant: ``name`` (a variable of the
-    embedding script) holds the text of the script ``script`` (job_start installs its runner)."""
+    embedding script) holds the text of the script ``script`` (job_start the command line that starts its runner)."""
 
     name: str
     script: str

@@ -4,9 +4,9 @@
 engine part of win_container_host_info).
 
 Registered at the end of ``fake_windows_host.py`` (``register()``), after the job emulation. It adds
-``engine_state``, ``stage_script``, the ``engine`` part of ``host_info`` (``Get-EngineFacts``) and
+``engine_state``, the ``engine`` part of ``host_info`` (``Get-EngineFacts``) and
 the job call ``powershell.exe -File ..\\scripts\\engine_job-<sha256>.ps1`` (the ``engine_job`` script
-that ``stage_script`` put in the job root) with its request in the job's environment, each pinned in
+that ``stage_script``, emulated in ``fake_jobs``, put in the job root) with its request in the job's environment, each pinned in
 ``script_pins.py`` by the hash of the text emulated.
 
 Windows and Docker behaviour emulated, with its public source:
@@ -57,7 +57,6 @@ import io
 import json
 import re
 import zipfile
-import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -365,15 +364,6 @@ def _job_call(original: Any) -> Any:
     return run_call
 
 
-def inflate(payload: str) -> str:
-    """What stage_script.ps1 makes of a payload: base64, then raw DEFLATE
-    (System.IO.Compression.DeflateStream, learn.microsoft.com), read as UTF-8."""
-    try:
-        return zlib.decompress(base64.b64decode(payload, validate=True), -15).decode("utf-8")
-    except (ValueError, zlib.error) as exc:
-        raise FakeHostError("a staged script is not deflated text in base64: %s" % exc) from exc
-
-
 def _check(name: str, text: str, constant: str) -> None:
     if text != constant:
         raise FakeHostError("the job's %s is not the collection's constant text" % name)
@@ -407,37 +397,9 @@ def read_state(directory: str | Path) -> dict[str, Any]:
 # registration
 
 
-def script_stage_script(self: FakeWindowsHost, lines: list[str], record: dict[str, Any], scenario: Mapping[str, Any],
-                        docker: FakeDocker) -> list[str]:
-    """stage_script.ps1: the request and, when sent, the script (inflated) are checked against their
-    sha256, then kept in the job root's scripts folder (here: the host state's ``staged_scripts``)."""
-    del scenario, self
-    request = _request(lines, record)
-    name, digest, data_digest = str(request.get("name")), str(request.get("sha256")), request.get("data_sha256")
-    if not re.fullmatch(r"[a-z_]{1,32} [0-9a-f]{64}", "%s %s" % (name, digest)) or (
-            data_digest and not re.fullmatch(r"[0-9a-f]{64}", str(data_digest))):
-        return [powershell_json({"error": {"kind": "exception", "message": "invalid script name or sha256"}})]
-    staged_scripts = docker.state.setdefault("staged_scripts", {})
-    wanted = []
-    if data_digest:
-        wanted.append(("data-%s" % str(data_digest)[:32], str(request.get("data")), str(data_digest)))
-    script_key = "%s-%s" % (name, digest[:32])
-    if request.get("payload") and script_key not in staged_scripts:
-        wanted.append((script_key, inflate(str(request["payload"])), digest))
-    for key, text, want in wanted:
-        if sha256(text.encode("utf-8")) != want:
-            return [powershell_json({"error": {"kind": "exception",
-                                               "message": "%s: what was sent does not match its sha256" % key}})]
-        staged_scripts.setdefault(key, text)
-    docker.changed = True
-    return [powershell_json({"staged": any(key == script_key for key, _text, _want in wanted),
-                             "missing": script_key not in staged_scripts, "error": None})]
-
-
 def register() -> None:
     fwh.KNOWN_EXECUTABLES["powershell"] = POWERSHELL_PATH
     setattr(FakeWindowsHost, "_script_engine_state", script_engine_state)
-    setattr(FakeWindowsHost, "_script_stage_script", script_stage_script)
     fake_jobs.Jobs.run_call = _job_call(fake_jobs.Jobs.run_call)  # type: ignore[method-assign]
 
     core_host_info = FakeWindowsHost._script_host_info  # type: ignore[attr-defined]

@@ -32,6 +32,8 @@ Scenario key ``jobs`` (all optional)::
     folders: {parent: FOLDER, root: FOLDER}   # the two levels of the root, as found
     entries: {NAME: ENTRY}        # job directories, locks and trash found in the root
     processes: {PID: {ticks: N}}  # other processes running on the host
+    breakaway: refused            # WMI's job object does not let the runner break away
+    wmi: fails                    # Invoke-CimMethod throws (WMI itself fails)
 
     FOLDER: {owner: SID, reparse: false, file: false, unreadable: false,
              rules: [{sid: SID, rights: Write | [WriteData, ...] | 0x116, type: Allow}]}
@@ -72,15 +74,22 @@ Windows behaviour emulated, with its public source (learn.microsoft.com unless s
   start time, ``DateTime.Ticks`` counts 100 ns since 0001-01-01 ("Process.StartTime",
   "DateTime.Ticks"); ``Process.Kill`` ends the process ("TerminateProcess");
 * ``Win32_Process.Create`` returns 0 and starts the command line in ``CurrentDirectory``
-  ("Create method of the Win32_Process class").
+  ("Create method of the Win32_Process class"); with ``CREATE_BREAKAWAY_FROM_JOB`` in
+  ``Win32_ProcessStartup.CreateFlags`` ("Win32_ProcessStartup class") the process is outside the
+  WMI provider host's job object, unless that job lacks ``JOB_OBJECT_LIMIT_BREAKAWAY_OK``
+  (scenario ``breakaway: refused``): then CreateProcess fails with ERROR_ACCESS_DENIED ("Process
+  Creation Flags") and Create returns 2, "Access denied", without making a process.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import json
 import re
 import time
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -481,9 +490,10 @@ class Jobs:
             return "never_started"
         return None
 
-    def start_runner(self, job: str) -> None:
-        """Win32_Process.Create of the runner; its first steps (the checks of the root and of its
-        directory, the exclusive create of runner.pid) happen at once."""
+    def start_runner(self, job: str, breakaway: bool) -> None:
+        """Win32_Process.Create of the runner (``breakaway``: outside the provider host's job
+        object); its first steps (the checks of the root and of its directory, the exclusive create
+        of runner.pid) happen at once."""
         settings = config(self.docker.scenario)
         pid = str(self.host["next_pid"])
         self.host["next_pid"] += 4
@@ -491,7 +501,7 @@ class Jobs:
         hold = bool(settings.get("hold"))
         ends = None if hold else self.now + float(settings.get("duration") or 0)
         self.host["processes"][pid] = {"ticks": ticks, "ends": ends, "hold": hold, "job": job}
-        self.event("runner_started", job=job, pid=int(pid))
+        self.event("runner_started", job=job, pid=int(pid), breakaway=breakaway)
         path = ROOT + "\\" + job
         try:
             safe = self.get_job_root(False) == ROOT and self.test_private_directory(path, (self.user,))
@@ -643,11 +653,16 @@ def script_job_start(self: FakeWindowsHost, lines: list[str], record: dict[str, 
                 return _answer({"error": {"kind": "not_found", "exe": exe, "message": "%s.exe was not found on this host" % exe}})
             calls.append({"path": fwh.KNOWN_EXECUTABLES[exe], "cmdline": str(call.get("cmdline") or ""),
                           "env": call.get("env")})
-        # The runner and its command line travel inside job_start's own (pinned) text.
-        scripts = fwh.known_scripts()
-        FakeWindowsHost._check_emulated("job_runner", scripts["job_runner"])
+        if not re.fullmatch(r"[0-9a-f]{64}", str(request.get("runner"))):
+            raise Thrown("invalid runner sha256")
+        # The runner's command line travels inside job_start's own (pinned) text; the runner is the
+        # one stage_script put in <root>\\scripts, or the answer is that it is missing.
         FakeWindowsHost._check_emulated("JOB_RUNNER_BOOTSTRAP", fwh._powershell_scripts().JOB_RUNNER_BOOTSTRAP)
         root = jobs.get_job_root(True)
+        runner = docker.state.get("staged_scripts", {}).get(staged_key("job_runner", str(request["runner"])))
+        if runner is None:
+            return _answer({"state": "runner_missing", "error": None})
+        FakeWindowsHost._check_emulated("job_runner", runner)
         grace = 60.0 if request.get("start_grace") is None else float(request["start_grace"])
         claim_age = 60.0 if request.get("claim_age") is None else float(request["claim_age"])
         now = jobs.now
@@ -731,13 +746,22 @@ def script_job_start(self: FakeWindowsHost, lines: list[str], record: dict[str, 
                                               "calls": calls, "created": now, "locks": locks,
                                               "rename": request.get("rename")})
             jobs.write(path, claim, "")
-            if config(scenario).get("wmi") == "fails":
+            settings = config(scenario)
+            refused = None
+            if settings.get("breakaway") == "refused":
+                # The provider host's job object lacks JOB_OBJECT_LIMIT_BREAKAWAY_OK: CreateProcess with
+                # CREATE_BREAKAWAY_FROM_JOB fails with ERROR_ACCESS_DENIED ("Process Creation Flags"),
+                # which Win32_Process.Create returns as 2, "Access denied" ("Create method of the
+                # Win32_Process class"); no process is made, and the script asks again without the flag.
+                refused = "return value 2"
+                jobs.event("breakaway_refused", job=job)
+            if settings.get("wmi") == "fails":
                 # Invoke-CimMethod throws when WMI itself fails (a CimException, e.g. "Access denied":
                 # learn.microsoft.com, Invoke-CimMethod); the script removes the half-made job first.
                 jobs.remove_job(job)
                 raise Thrown("Access denied ")
-            jobs.start_runner(job)
-            return _answer({"state": "started", "discarded": discarded, "error": None})
+            jobs.start_runner(job, breakaway=refused is None)
+            return _answer({"state": "started", "discarded": discarded, "breakaway_refused": refused, "error": None})
         raise Thrown("%s: the job directory keeps changing" % path)
     except Thrown as exc:
         return _failure(exc)
@@ -808,6 +832,52 @@ def script_job_cleanup(self: FakeWindowsHost, lines: list[str], record: dict[str
         return _failure(exc)
 
 
+def inflate(payload: str) -> str:
+    """What stage_script.ps1 makes of a payload: base64, then raw DEFLATE
+    (System.IO.Compression.DeflateStream, learn.microsoft.com), read as UTF-8."""
+    try:
+        return zlib.decompress(base64.b64decode(payload, validate=True), -15).decode("utf-8")
+    except (ValueError, zlib.error) as exc:
+        raise FakeHostError("a staged script is not deflated text in base64: %s" % exc) from exc
+
+
+def staged_key(name: str, digest: str) -> str:
+    """The name (without its extension) under which stage_script keeps a script in <root>\\scripts."""
+    return "%s-%s" % (name, digest[:32])
+
+
+def script_stage_script(self: FakeWindowsHost, lines: list[str], record: dict[str, Any], scenario: Mapping[str, Any],
+                        docker: FakeDocker) -> list[str]:
+    """stage_script.ps1: the root found (and made) as every job script does; the request and, when
+    sent, the script (inflated) are checked against their sha256, then kept in the job root's
+    scripts folder (here: the host state's ``staged_scripts``)."""
+    jobs = _jobs(self, docker, record)
+    try:
+        request = _request(lines, record)
+        name, digest, data_digest = str(request.get("name")), str(request.get("sha256")), request.get("data_sha256")
+        if not re.fullmatch(r"[a-z_]{1,32} [0-9a-f]{64}", "%s %s" % (name, digest)) or (
+                data_digest and not re.fullmatch(r"[0-9a-f]{64}", str(data_digest))):
+            raise Thrown("invalid script name or sha256")
+        jobs.get_job_root(True)
+        staged_scripts = docker.state.setdefault("staged_scripts", {})
+        wanted = []
+        if data_digest:
+            wanted.append(("data-%s" % str(data_digest)[:32], str(request.get("data")), str(data_digest)))
+        script_key = staged_key(name, digest)
+        if request.get("payload") and script_key not in staged_scripts:
+            wanted.append((script_key, inflate(str(request["payload"])), digest))
+        for key, text, want in wanted:
+            if hashlib.sha256(text.encode("utf-8")).hexdigest() != want:
+                raise Thrown("%s: what was sent does not match its sha256" % key)
+            staged_scripts.setdefault(key, text)
+        docker.changed = True
+        jobs.event("staged", script=script_key, staged=any(key == script_key for key, _text, _want in wanted))
+        return _answer({"staged": any(key == script_key for key, _text, _want in wanted),
+                        "missing": script_key not in staged_scripts, "error": None})
+    except Thrown as exc:
+        return _failure(exc)
+
+
 # --------------------------------------------------------------------------------------------
 # registration
 
@@ -822,7 +892,7 @@ def finish_runners_hook(host: FakeWindowsHost, docker: FakeDocker, record: dict[
 def register() -> None:
     """Add this module's emulations to the classes of ``fake_windows_host`` (called once, there)."""
     for name, handler in (("job_start", script_job_start), ("job_status", script_job_status),
-                          ("job_cleanup", script_job_cleanup)):
+                          ("job_cleanup", script_job_cleanup), ("stage_script", script_stage_script)):
         setattr(FakeWindowsHost, "_script_" + name, handler)
     fwh.EXCHANGE_HOOKS.append(finish_runners_hook)
     fwh.RETRY_EXCEPTIONS.append(RetryLater)

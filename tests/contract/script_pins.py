@@ -34,7 +34,7 @@ POWERSHELL = {
     "host_info": "a223eac4bf5e2cebc4fff007bb10bd358ddc7eb8bc3e9baa3b91442a189fea17",
     "job_cleanup": "aa8232c658726b3ebd66b148e2b54c36c77cda5cac0134f6a1cdb80834363eda",
     "job_runner": "10d5d19d78885658b284f9d25fd09bad5f307bdd0f4f315a7a002f3e664a6c2d",
-    "job_start": "771ce254d5db99ca6ece499bdb1cb2f889c24f367b71dc1b5e3b3bf54bdfaa31",
+    "job_start": "83ea541470124f9a7e83d9eb99c2e036bb39b0d99f196924661a67047c2310e3",
     "job_status": "323129e2c01aa6105940464d168f5d39258bcd5a716826d7695c0e41cdcaf74a",
     "join_parts": "6eaeece93601fef0921ed540c1b6a7557b0af702d6f78c0c4a6fb4248a6ae08b",
     "login_state": "142e41d77e72f9625bd6aa020023168c32c5bc95071102bd156db782566555f1",

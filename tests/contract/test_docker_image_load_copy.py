@@ -107,7 +107,8 @@ def test_first_run_copies_joins_and_loads(copy_play, archives) -> None:
     first = run.named("copy")
     assert first.status == "ok" and first.changed and first.result["copied"], first.msg
     assert first.result["loaded"] == [TAG] and first.result["sha256"] == archives["v1"]["sha256"]
-    assert operations(first) == ["file_info", "put_file", "join_parts", "job_start", "job_status", "job_cleanup", "run"]
+    assert operations(first) == ["file_info", "put_file", "join_parts", "job_start", "stage_script", "job_start",
+                                 "job_status", "job_cleanup", "run"]
     [put] = puts(first)
     assert put["path"].startswith(TARGET + ".wcpart-") and put["sha256"] == archives["v1"]["sha256"]
     assert "error" not in put

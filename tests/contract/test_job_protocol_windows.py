@@ -54,12 +54,24 @@ class Host:
         self.records.append(record)
         return json.loads(answer.output[-1])
 
-    def start(self, job: str = JOB, token: str = TOKEN, **extra: Any) -> dict[str, Any]:
+    def start(self, job: str = JOB, token: str = TOKEN, stage: bool = True, **extra: Any) -> dict[str, Any]:
+        """job_start; ``stage``: as HostJob does, stage the runner when the answer is that it is missing."""
         payload = {"job": job, "token": token, "parallel": 1, "retries": 0,
                    "calls": [{"exe": "docker", "cmdline": PULL}],
-                   "locks": [], "rename": None, "start_grace": 60, "claim_age": 60}
+                   "locks": [], "rename": None, "start_grace": 60, "claim_age": 60,
+                   "runner": fake_jobs.fwh._powershell_scripts().DIGESTS["job_runner"]}
         payload.update(extra)
-        return self.execute("job_start", payload)
+        answer = self.execute("job_start", payload)
+        if stage and answer.get("state") == "runner_missing":
+            assert self.stage_runner() == {"staged": True, "missing": False, "error": None}
+            answer = self.execute("job_start", payload)
+        return answer
+
+    def stage_runner(self, **extra: Any) -> dict[str, Any]:
+        scripts = fake_jobs.fwh._powershell_scripts()
+        payload = {"name": "job_runner", "sha256": scripts.DIGESTS["job_runner"], "payload": scripts.PAYLOADS["job_runner"]}
+        payload.update(extra)
+        return self.execute("stage_script", payload)
 
     def status(self, job: str = JOB, token: str = TOKEN, wait: float = 0) -> dict[str, Any]:
         return self.execute("job_status", {"job": job, "token": token, "wait": wait})
@@ -102,7 +114,7 @@ def finished_job(age: float, rc: int = 0) -> dict[str, Any]:
 
 def test_the_root_is_created_private_and_a_job_runs_once(new_host) -> None:
     host = new_host()
-    assert host.start() == {"state": "started", "discarded": None, "error": None}
+    assert host.start() == {"state": "started", "discarded": None, "breakaway_refused": None, "error": None}
     model = host.model
     for path in (PARENT, ROOT):
         folder = model["folders"][path]
@@ -154,6 +166,51 @@ def test_read_only_rules_for_others_are_fine(new_host) -> None:
     assert host.start()["state"] == "started"
 
 
+# --- the runner, staged once ------------------------------------------------------------------
+
+def test_a_host_without_the_runner_says_so_before_touching_anything(new_host) -> None:
+    host = new_host()
+    assert host.start(stage=False) == {"state": "runner_missing", "error": None}
+    assert host.model["entries"] == {} and host.events("runner_started") == []
+    assert host.stage_runner() == {"staged": True, "missing": False, "error": None}
+    assert host.start(stage=False)["state"] == "started"
+    # The runner is staged once per host: the next job finds it, a second staging sends nothing new.
+    assert host.start(job=OTHER_JOB, stage=False)["state"] == "started"
+    assert host.stage_runner() == {"staged": False, "missing": False, "error": None}
+    assert [e["staged"] for e in host.events("staged")] == [True, False]
+
+
+def test_a_runner_that_does_not_match_its_sha256_is_not_staged(new_host) -> None:
+    host = new_host()
+    scripts = fake_jobs.fwh._powershell_scripts()
+    other = scripts.PAYLOADS["job_status"]  # a constant script, but not the one the sha256 names
+    answer = host.stage_runner(payload=other)
+    assert answer == {"error": {"kind": "exception", "message": "job_runner-%s: what was sent does not match its sha256"
+                                % scripts.DIGESTS["job_runner"][:32]}}
+    assert host.start(stage=False) == {"state": "runner_missing", "error": None}
+
+
+@pytest.mark.parametrize("runner", [None, "", "A" * 64, "0" * 63, "..\\" + "0" * 60])
+def test_a_runner_sha256_that_is_not_one_is_refused(new_host, runner) -> None:
+    host = new_host()
+    assert host.start(runner=runner) == {"error": {"kind": "exception", "message": "invalid runner sha256"}}
+    assert host.model["entries"] == {}
+
+
+def test_the_runner_breaks_away_from_wmis_job_object(new_host) -> None:
+    host = new_host()
+    assert host.start() == {"state": "started", "discarded": None, "breakaway_refused": None, "error": None}
+    assert [e["breakaway"] for e in host.events("runner_started")] == [True]
+
+
+def test_a_refused_breakaway_starts_the_runner_without_it_and_says_so(new_host) -> None:
+    host = new_host(breakaway="refused")
+    answer = host.start()
+    assert answer == {"state": "started", "discarded": None, "breakaway_refused": "return value 2", "error": None}
+    assert [e["breakaway"] for e in host.events("runner_started")] == [False]
+    assert host.status()["finished"]["results"] == [{"rc": 0, "attempts": 1}]
+
+
 # --- job directories --------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("entry", "problem"), [
@@ -183,7 +240,7 @@ def test_the_sweep_leaves_another_users_job_alone(new_host) -> None:
 def test_a_finished_job_of_another_run_is_discarded_and_run_again(new_host) -> None:
     # The stale-job reproduction: results of a run 10 minutes ago (rc 0) are in the directory.
     host = new_host(entries={JOB: finished_job(600)})
-    assert host.start() == {"state": "started", "discarded": "finished", "error": None}
+    assert host.start() == {"state": "started", "discarded": "finished", "breakaway_refused": None, "error": None}
     status = host.status()
     assert status["finished"]["finished"] > time.time() - 60  # this run's results, not the old ones
     assert "Downloaded newer image" in status["outputs"][0]["stdout"]
@@ -199,21 +256,21 @@ def test_a_finished_job_of_another_run_is_discarded_and_run_again(new_host) -> N
 ])
 def test_a_dead_or_unstarted_job_is_discarded(new_host, entry, reason) -> None:
     host = new_host(entries={JOB: dict(finished_job(30), **entry)})
-    assert host.start() == {"state": "started", "discarded": reason, "error": None}
+    assert host.start() == {"state": "started", "discarded": reason, "breakaway_refused": None, "error": None}
 
 
 def test_a_reused_pid_is_neither_alive_nor_killed(new_host) -> None:
     # PID 4242 runs, but it started later than the runner that wrote runner.pid.
     host = new_host(processes={"4242": {"ticks": fake_jobs.dotnet_ticks(time.time() - 5)}},
                     entries={JOB: dict(finished_job(30), runner={"pid": 4242}, results=None)})
-    assert host.start() == {"state": "started", "discarded": "dead", "error": None}
+    assert host.start() == {"state": "started", "discarded": "dead", "breakaway_refused": None, "error": None}
     assert host.events("killed") == [] and "4242" in host.model["processes"]
 
 
 def test_an_empty_job_directory_is_taken_over(new_host) -> None:
     # What CreateDirectory left when a start failed before its exclusive create.
     host = new_host(entries={JOB: {"request": None}})
-    assert host.start() == {"state": "started", "discarded": None, "error": None}
+    assert host.start() == {"state": "started", "discarded": None, "breakaway_refused": None, "error": None}
 
 
 def test_a_start_in_progress_is_busy(new_host) -> None:
@@ -232,7 +289,7 @@ def test_a_retried_start_finds_its_own_claim(new_host) -> None:
 
 def test_two_starts_of_one_job_run_one_runner(new_host) -> None:
     host = new_host(hold=True)
-    assert host.start(token=TOKEN) == {"state": "started", "discarded": None, "error": None}
+    assert host.start(token=TOKEN) == {"state": "started", "discarded": None, "breakaway_refused": None, "error": None}
     assert host.start(token=OTHER_TOKEN) == {"state": "attached", "discarded": None, "error": None}
     running = host.status(token=OTHER_TOKEN)
     assert running["claimed"] and running["started"] and running["alive"] and running["finished"] is None

@@ -66,7 +66,8 @@ ALL_JOB_TASKS = [
 
 
 def job_execs(exchanges) -> list[str]:
-    return [e.script_name for e in exchanges if e.script_name.startswith("job_")]
+    """The job protocol's execs: job_start, job_status, job_cleanup, and stage_script of the runner."""
+    return [e.script_name for e in exchanges if e.script_name.startswith("job_") or e.script_name == "stage_script"]
 
 
 def job_id(task) -> str:
@@ -162,7 +163,7 @@ def test_the_finished_job_of_an_earlier_run_is_not_reported_but_run_again(
     again = run.task
     assert again.status == "ok" and again.changed, again.msg
     start = next(e for e in again.exchanges if e.script_name == "job_start")
-    assert json.loads(start.answer["output"][-1]) == {"state": "started", "discarded": "finished", "error": None}
+    assert json.loads(start.answer["output"][-1]) == {"state": "started", "discarded": "finished", "breakaway_refused": None, "error": None}
     assert again.job_argvs == [["image", "pull", "--", LTSC2019]]  # pulled again, in this run
     assert job_id(again) == job and again.result["job"]["reattached"] is False
     assert host.image(LTSC2019)["Id"] == LTSC2019_IMAGE["Id"]
@@ -176,8 +177,40 @@ def test_a_failing_wmi_call_leaves_no_half_made_job(transport: str, make_windows
     host = make_windows_host(transport, **scenario(wmi="fails"))
     task = host.run([{"name": "pull", PULL: {"name": [LTSC2019]}, "ignore_errors": True}]).task
     assert task.failed and "Access denied" in task.msg, task.msg
-    assert job_execs(task.exchanges) == ["job_start"]
+    # The first job on the host: the runner is staged, then the start fails.
+    assert job_execs(task.exchanges) == ["job_start", "stage_script", "job_start"]
     assert host.state["job_host"]["entries"] == {}
+
+
+# --- the runner: staged once, started outside WMI's job object ---------------------------------
+
+@pytest.mark.parametrize("transport", ["winrm", "ssh-cmd"])
+def test_the_runner_is_staged_once_per_host_and_breaks_away(transport: str,
+                                                              make_windows_host: Callable[..., ContractHost]) -> None:
+    host = make_windows_host(transport, **scenario())
+    run = host.run([{"name": "pull", PULL: {"name": [LTSC2019]}},
+                    {"name": "export", EXPORT: {"names": [LTSC2019], "path": "C:\\images\\ltsc2019.tar"}}])
+    pull, export = run.tasks
+    assert pull.changed and export.changed, (pull.msg, export.msg)
+    assert job_execs(pull.exchanges)[:3] == ["job_start", "stage_script", "job_start"]
+    assert "stage_script" not in job_execs(export.exchanges)
+    events = [event for e in run.exchanges for event in e.job_events if event["event"] == "runner_started"]
+    assert [event["breakaway"] for event in events] == [True, True]
+    assert "warnings" not in pull.result and "warnings" not in export.result
+
+
+@pytest.mark.parametrize("transport", ["psrp", "ssh-powershell"])
+def test_a_refused_breakaway_still_runs_the_job_and_warns(transport: str,
+                                                          make_windows_host: Callable[..., ContractHost]) -> None:
+    host = make_windows_host(transport, **scenario(breakaway="refused"))
+    task = host.run([{"name": "pull", PULL: {"name": [LTSC2019]}}]).task
+    assert task.status == "ok" and task.changed, task.msg
+    assert task.job_argvs == [["image", "pull", "--", LTSC2019]]
+    [warning] = task.result["warnings"]
+    assert "inside the job object of the WMI provider host" in warning, warning
+    assert "refused CREATE_BREAKAWAY_FROM_JOB (return value 2)" in warning, warning
+    events = [event for e in task.exchanges for event in e.job_events if event["event"] == "runner_started"]
+    assert [event["breakaway"] for event in events] == [False]
 
 
 # --- two runs at once -------------------------------------------------------------------------
@@ -187,7 +220,8 @@ def test_two_runs_of_one_pull_share_one_runner(transport: str, make_windows_host
     host = make_windows_host(transport, **scenario(hold=True))
 
     def both_started(exchanges) -> bool:
-        return sum(1 for e in exchanges if e.script_name == "job_start") >= 2
+        return sum(1 for e in exchanges if e.script_name == "job_start"
+                   and json.loads(e.answer["output"][-1]).get("state") in ("started", "attached")) >= 2
 
     runs = host.run_together([[{"name": "pull", PULL: {"name": [LTSC2019]}}]] * 2,
                              when=both_started, then=lambda: fake_jobs.release_jobs(host.directory))
@@ -195,7 +229,8 @@ def test_two_runs_of_one_pull_share_one_runner(transport: str, make_windows_host
         assert run.task.status == "ok" and run.task.changed, run.output
     assert sorted(run.task.result["job"]["reattached"] for run in runs) == [False, True]
     answers = [json.loads(e.answer["output"][-1]) for e in host.exchanges if e.script_name == "job_start"]
-    assert sorted(a["state"] for a in answers) == ["attached", "started"]
+    # Both runs found the host without the runner, staged it (the same file) and asked again.
+    assert sorted(a["state"] for a in answers) == ["attached", "runner_missing", "runner_missing", "started"]
     events = [event for e in host.exchanges for event in e.job_events]
     assert [e["event"] for e in events if e["event"] == "runner_started"] == ["runner_started"]
     assert [argv for e in host.exchanges for argv in e.job_argvs] == [["image", "pull", "--", LTSC2019]]

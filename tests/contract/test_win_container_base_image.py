@@ -107,7 +107,7 @@ def ws2022(request: pytest.FixtureRequest, new_windows_host: Callable[..., Contr
 
 def test_every_exec_is_a_constant_script_with_a_short_command_line(ws2022) -> None:
     host, run = ws2022
-    allowed = {"host_info", "run", "job_start", "job_status", "job_cleanup"}
+    allowed = {"host_info", "run", "job_start", "stage_script", "job_status", "job_cleanup"}
     for exchange in run.exchanges:
         assert exchange.script_name in allowed
         if host.transport != "psrp":
@@ -156,7 +156,8 @@ def test_state_latest_pulls_in_a_detached_job_and_moves_the_local_name(ws2022) -
     host, run = ws2022
     latest = run.tasks[4]
     assert latest.changed, latest.msg
-    assert scripts(latest) == ["host_info", "job_start", "job_status", "job_cleanup", "run"]
+    # The host's first job stages the runner; the next one (again) finds it.
+    assert scripts(latest) == ["host_info", "job_start", "stage_script", "job_start", "job_status", "job_cleanup", "run"]
     assert latest.job_argvs == [["image", "pull", "--", SERVERCORE + ":ltsc2022"],
                                 ["image", "inspect", "--", SERVERCORE + ":ltsc2022"]]
     assert latest.result["image_id"] == NEXT["Id"] and latest.result["os_version"] == "10.0.20348.2966"

@@ -40,7 +40,8 @@ TASKS = [
 ]
 # Scripts an ordinary task sends that this play reaches (container_image, package_provider,
 # join_parts and login_verify are held to the constant part by their own tests' exchanges).
-REACHED = {"run", "job_start", "job_status", "job_cleanup", "file_info", "host_info", "login_state"}
+# stage_script is reached by the first job, which stages the runner.
+REACHED = {"run", "job_start", "stage_script", "job_status", "job_cleanup", "file_info", "host_info", "login_state"}
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.wincontainers.images.plugins.plugin_utils import jobs
-from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect
+from ansible_collections.wincontainers.images.plugins.plugin_utils import jobs, powershell_scripts
+from ansible_collections.wincontainers.images.plugins.plugin_utils.dialect import PosixDialect, WindowsDialect
 from ansible_collections.wincontainers.images.plugins.plugin_utils.engine import Settings
 from ansible_collections.wincontainers.images.plugins.plugin_utils.host import Call, ConnectionFailed, Host, HostError
 from ansible_collections.wincontainers.images.plugins.plugin_utils.jobs import HostJob
@@ -17,6 +17,8 @@ class DroppingHost:
 
     engine = Settings()
     call_request = Host.call_request
+    is_windows = Host.is_windows
+    warn = Host.warn
 
     def __init__(self, drops: dict[str, int]) -> None:
         self.name = "linux1"
@@ -24,12 +26,15 @@ class DroppingHost:
         self.drops = dict(drops)
         self.execs: list[str] = []
         self.reconnects = 0
+        self.warnings: list[str] = []
+        self.requests: list[dict] = []
 
     def reconnect(self) -> None:
         self.reconnects += 1
 
     def execute(self, operation, payload):
         self.execs.append(operation)
+        self.requests.append(dict(payload))
         if self.drops.get(operation, 0) > 0:
             self.drops[operation] -= 1
             raise ConnectionFailed("linux1: connection failed: reset by peer")
@@ -89,3 +94,61 @@ def test_a_failing_cleanup_never_replaces_the_jobs_own_error():
     message = str(raised.value)
     assert message.startswith("linux1: the pulling job stopped without results")
     assert "removing the job failed too: linux1: The process cannot access the file" in message
+
+
+class WindowsHost(DroppingHost):
+    """A Windows host that has no runner staged until stage_script brings it (``stages``: how many
+    stage_script execs it takes), and whose WMI answers ``refused`` to CREATE_BREAKAWAY_FROM_JOB."""
+
+    def __init__(self, stages: int = 1, refused: str | None = None) -> None:
+        super().__init__({})
+        self.name = "win1"
+        self.dialect = WindowsDialect()
+        self.stages = stages
+        self.refused = refused
+
+    def execute(self, operation, payload):
+        if operation not in ("stage_script", "job_start"):
+            return super().execute(operation, payload)
+        self.execs.append(operation)
+        self.requests.append(dict(payload))
+        if operation == "stage_script":
+            self.stages -= 1
+            return {"staged": True, "missing": False, "error": None}
+        if self.stages > 0:
+            return {"state": "runner_missing", "error": None}
+        return {"state": "started", "discarded": None, "breakaway_refused": self.refused, "error": None}
+
+
+def test_a_windows_host_without_the_runner_gets_it_staged_once_then_the_job_starts():
+    host = WindowsHost()
+    [result] = pull_job(host).run(timeout=60)
+    assert result.rc == 0
+    assert host.execs == ["job_start", "stage_script", "job_start", "job_status", "job_cleanup"]
+    start, stage, again = host.requests[:3]
+    assert start["runner"] == again["runner"] == powershell_scripts.DIGESTS["job_runner"]
+    assert stage == {"name": "job_runner", "sha256": powershell_scripts.DIGESTS["job_runner"],
+                     "payload": powershell_scripts.PAYLOADS["job_runner"]}
+    assert host.warnings == []
+
+
+def test_a_runner_still_missing_after_staging_fails_instead_of_staging_forever():
+    host = WindowsHost(stages=2)
+    with pytest.raises(HostError, match="could not start: the host answered 'runner_missing'"):
+        pull_job(host).run(timeout=60)
+    assert host.execs == ["job_start", "stage_script", "job_start"]
+
+
+def test_a_posix_job_start_names_no_runner():
+    host = DroppingHost({})
+    pull_job(host).run(timeout=60)
+    assert "runner" not in host.requests[0]
+
+
+def test_a_refused_breakaway_is_a_warning_of_the_task():
+    host = WindowsHost(stages=0, refused="return value 2")
+    pull_job(host).run(timeout=60)
+    pull_job(host).run(timeout=60)
+    assert len(host.warnings) == 1, host.warnings
+    assert "CREATE_BREAKAWAY_FROM_JOB (return value 2)" in host.warnings[0]
+    assert host.warnings[0].startswith("win1: the job runner runs inside the job object of the WMI provider host")

@@ -8,7 +8,7 @@ is ``run_execs.py``'s job, on Windows only.
 Each builder returns an ``Exec``: the command line and the stdin bytes that
 ``WindowsDialect.exchange`` builds for one of the constant scripts, the request it carries, and
 the dialect's reader of the answer. The requests are the ones the collection itself sends:
-``Host.run`` (calls), ``HostJob`` (job_start, job_status, job_cleanup), ``lifecycle.file_info``,
+``Host.run`` (calls), ``HostJob`` (job_start, stage_script of the runner, job_status, job_cleanup), ``lifecycle.file_info``,
 ``base_images.read_host`` (host_info) and the ``docker_login`` action (login_state, login, and in
 check mode login_verify).
 
@@ -294,9 +294,16 @@ def job_start(job: str, token: str, calls: Sequence[Call], parallel: int = 1, re
     payload: dict[str, Any] = {
         "job": job, "token": token, "parallel": max(1, parallel), "retries": max(0, retries),
         "calls": [_plain_request(call) for call in calls], "locks": [], "rename": None,
-        "start_grace": START_GRACE, "claim_age": CLAIM_AGE,
+        "start_grace": START_GRACE, "claim_age": CLAIM_AGE, "runner": powershell_scripts.DIGESTS["job_runner"],
     }
     return "job_start", payload
+
+
+@builder
+def stage_runner():
+    """HostJob._start when job_start answers that the runner is missing: the runner, to the job root."""
+    return "stage_script", {"name": "job_runner", "sha256": powershell_scripts.DIGESTS["job_runner"],
+                            "payload": powershell_scripts.PAYLOADS["job_runner"]}
 
 
 @builder
@@ -428,6 +435,7 @@ EXAMPLES: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
         "remove": [EXAMPLE_DIR + "\\stale.tar"],
     }),
     "job_start": ((EXAMPLE_JOB, EXAMPLE_TOKEN, [events_call(1767225600), version_call()]), {}),
+    "stage_runner": ((), {}),
     "job_status": ((EXAMPLE_JOB, EXAMPLE_TOKEN), {"wait": 2.0}),
     "job_cleanup": ((EXAMPLE_JOB, EXAMPLE_TOKEN), {"kill": False}),
 }

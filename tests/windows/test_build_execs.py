@@ -152,7 +152,7 @@ def scripted_answer(operation: str, request: Mapping[str, Any]) -> dict[str, Any
                           for f in request["files"]],
                 "results": [done for _call in request["calls"]], "error": None}
     if operation == "job_start":
-        return {"state": "started", "discarded": None, "error": None}
+        return {"state": "started", "discarded": None, "breakaway_refused": None, "error": None}
     if operation == "job_status":
         return {"exists": True, "claimed": True, "started": True, "alive": False, "error": None,
                 "outputs": [{"stdout": "", "stderr": ""}] * 2, "finished": {"results": [{"rc": 0}] * 2, "error": None}}
@@ -222,13 +222,25 @@ def sent_by_the_collection(name: str) -> list[tuple[str, bytes]]:
         lifecycle.file_info(host, files=kwargs["files"],
                             calls=[(collection_call(call), if_exists) for call, if_exists in kwargs["calls"]],
                             rename=kwargs["rename"], remove=kwargs["remove"])
-    elif name in ("job_start", "job_status", "job_cleanup"):
+    elif name in ("job_start", "stage_runner", "job_status", "job_cleanup"):
+        # A host without the runner: job_start, stage_script, job_start again, then the polls.
+        staged: list[str] = []
+
+        def first_without_runner(operation: str, request: Mapping[str, Any]) -> dict[str, Any]:
+            if operation == "stage_script":
+                staged.append(request["name"])
+                return {"staged": True, "missing": False, "error": None}
+            if operation == "job_start" and not staged:
+                return {"state": "runner_missing", "error": None}
+            return scripted_answer(operation, request)
+
+        action.answer = first_without_runner
         job_id, token, calls = EXAMPLES["job_start"][0]
         job = jobs.HostJob(host, "the windows suite", [collection_call(call) for call in calls])
         job.job_id, job.token = job_id, token
         job.run(timeout=60, poll_interval=EXAMPLES["job_status"][1]["wait"], wait_on_host=True)
-        operations = {"job_start": 0, "job_status": 1, "job_cleanup": 2}
-        assert len(action.sent) == 3
+        assert len(action.sent) == 5 and action.sent[0] == action.sent[2]
+        operations = {"job_start": 2, "stage_runner": 1, "job_status": 3, "job_cleanup": 4}
         return [action.sent[operations[name]]]
     else:
         raise AssertionError("no reference for the builder %r: add one here" % name)

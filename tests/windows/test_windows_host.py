@@ -49,6 +49,7 @@ from build_execs import (
     manifest_call,
     parallel_reads,
     remove,
+    stage_runner,
     tag,
     unknown_executable,
     version_call,
@@ -134,6 +135,31 @@ def wait_until_started(job: str, token: str, seconds: float = 90.0) -> dict[str,
             return status
         assert time.monotonic() < deadline, "the job's runner did not start within %d s: %s" % (seconds, status)
         time.sleep(1.0)
+
+
+def start(job: str, token: str, calls: list[Any], via: str | None = None) -> Outcome:
+    """job_start as HostJob sends it: on a host without the runner, stage it and ask again."""
+    options = {"via": via} if via else {}
+    outcome = execute(job_start(job, token, calls), **options)
+    if outcome.answer.get("state") == "runner_missing":
+        staged = ok(execute(stage_runner()))
+        assert staged["missing"] is False, staged
+        outcome = execute(job_start(job, token, calls), **options)
+    return outcome
+
+
+def in_a_job_object(pid: int) -> bool:
+    """IsProcessInJob(process, NULL): whether the process runs in any job object.
+    https://learn.microsoft.com/en-us/windows/win32/api/jobapi/nf-jobapi-isprocessinjob"""
+    program = (
+        "$k = Add-Type -Name Jobs -Namespace WcTest -PassThru -MemberDefinition "
+        "'[DllImport(\"kernel32.dll\", SetLastError = true)] public static extern bool IsProcessInJob(IntPtr process, IntPtr job, out bool result);';"
+        "$p = [Diagnostics.Process]::GetProcessById(%d); $r = $false;"
+        "if (-not $k::IsProcessInJob($p.Handle, [IntPtr]::Zero, [ref]$r)) { exit 2 }; if ($r) { 'yes' } else { 'no' }" % pid)
+    done = subprocess.run([run_execs.powershell_exe(), "-NoProfile", "-NonInteractive", "-Command", program],
+                          capture_output=True, text=True, errors="replace", timeout=60, check=False)
+    assert done.returncode == 0 and done.stdout.strip() in ("yes", "no"), done.stdout + done.stderr
+    return done.stdout.strip() == "yes"
 
 
 def discard(job: str, token: str) -> None:
@@ -426,11 +452,15 @@ def test_a_job_outlives_the_exec_that_started_it(engine: dict[str, Any]) -> None
     job, token = secrets.token_hex(16), secrets.token_hex(16)
     until = int(time.time()) + 15
     try:
-        started = execute(job_start(job, token, [events_call(until), version_call()]), via="powershell")
+        started = start(job, token, [events_call(until), version_call()], via="powershell")
         assert started.in_job_object, "the start exec could not be put in a kill-on-close job object"
         assert ok(started).get("state") == "started", started.describe()
         # The exec has ended and its job object is closed: what it started itself is gone.
         status = wait_until_started(job, token)
+        # The runner left WMI's provider host job object, or (refused) runs in it, as the answer says.
+        runner_pid = int((job_directory(job) / "runner.pid").read_text(encoding="utf-8").split()[0])
+        if status["alive"]:
+            assert in_a_job_object(runner_pid) == (started.answer["breakaway_refused"] is not None), started.describe()
         if time.time() < until - 2:
             assert status["alive"] and not status["finished"], status
         deadline = time.monotonic() + 120
@@ -453,7 +483,7 @@ def test_a_job_directory_that_users_may_write_to_is_refused(engine: dict[str, An
     directory = job_directory(job)
     granted = False
     try:
-        started = execute(job_start(job, token, [events_call(int(time.time()) + 120)]))
+        started = start(job, token, [events_call(int(time.time()) + 120)])
         assert ok(started).get("state") == "started", started.describe()
         wait_until_started(job, token)
         icacls(str(directory), "/grant", "*%s:(W)" % USERS_SID)

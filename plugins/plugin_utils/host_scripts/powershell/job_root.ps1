@@ -4,7 +4,8 @@
 # does not cancel them (the Docker daemon cancels a pull when its last client goes away). The
 # job keeps its request, logs and results in a directory named by the job's ID under a root
 # that only SYSTEM, Administrators and the connecting user may write to; short execs poll it.
-# The runner's own script is the constant JOB_RUNNER, written there by JOB_START. The rules
+# The runner's own script is the constant job_runner, staged in <root>\scripts by stage_script and
+# copied into the job directory by job_start. The rules
 # (start, attach, stale jobs, collect, clean up, orphans, locks) are in docs/architecture.md,
 # "Detached jobs: the lifecycle in one place"; the requests and answers in jobs.py.
 #

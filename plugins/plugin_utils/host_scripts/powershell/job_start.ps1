@@ -2,8 +2,21 @@
 # Starts the job, or attaches to it while it runs: sweeps orphans, creates the job directory
 # (the exclusive create of request.json.tmp decides which run starts it), discards a stale one
 # and starts again, takes the path locks, writes the request and starts the runner.
-# $JobRunnerScript (the runner, job_runner) and $JobRunnerBootstrap (job_runner_bootstrap) are
-# here-strings placed before this part (powershell_scripts.PARTS).
+# The runner (job_runner) is not in this script: stage_script put it in <root>\scripts, named by
+# the sha256 the request gives as `runner`, and a job directory gets a copy of it. Without it the
+# answer is 'runner_missing', before anything is touched: the controller stages it and asks again.
+# $JobRunnerBootstrap (job_runner_bootstrap) is a here-string placed before this part
+# (powershell_scripts.PARTS).
+#
+# Win32_Process.Create starts the runner inside the job object of the WMI provider host
+# (WmiPrvSE.exe), whose quotas (__ProviderHostQuotaConfiguration: memory per host, processes,
+# threads) would then hold the runner and every docker.exe of a multi-GB pull. The runner is
+# therefore started with CREATE_BREAKAWAY_FROM_JOB (0x01000000, Win32_ProcessStartup.CreateFlags),
+# which works only where that job sets JOB_OBJECT_LIMIT_BREAKAWAY_OK; where it does not, the
+# creation fails (no process is made: "Process Creation Flags"), the runner is started again without
+# the flag and the answer says so (breakaway = $false). Sources, learn.microsoft.com: "Process
+# Creation Flags", "Win32_ProcessStartup class", "Create method of the Win32_Process class" (a fully
+# qualified path when the program is not on Winmgmt's search path), "Provider hosting and security".
 
 function Get-StaleReason {
     # Why the job must not be attached to, or 'busy' (another run starts it), or $null.
@@ -50,6 +63,7 @@ try {
     if ("$id $($request.token)" -cnotmatch '^[0-9a-f]{32} [0-9a-f]{32}$') { throw 'invalid job id or token' }
     $locks = @(@($request.locks) | Where-Object { $_ })
     foreach ($key in $locks) { if ([string]$key -cnotmatch '^[0-9a-f]{64}$') { throw "invalid lock key '$key'" } }
+    if ([string]$request.runner -cnotmatch '^[0-9a-f]{64}$') { throw 'invalid runner sha256' }
     $calls = @()
     foreach ($call in @($request.calls)) {
         $path = Resolve-Executable -Name $call.exe
@@ -61,6 +75,12 @@ try {
     }
     $security = New-JobSecurity
     $root = Get-JobRoot -Security $security
+    $scripts = Join-Path -Path $root -ChildPath 'scripts'
+    $stagedRunner = Join-Path -Path $scripts -ChildPath "job_runner-$(([string]$request.runner).Substring(0, 32)).ps1"
+    if (-not (Test-PrivateDirectory -Path $scripts -Owners $JobTrusted) -or -not [IO.File]::Exists($stagedRunner)) {
+        Write-Answer @{ state = 'runner_missing'; error = $null }
+        return
+    }
     $grace = 60
     if ($null -ne $request.start_grace) { $grace = [double]$request.start_grace }
     $claimAge = 60
@@ -151,28 +171,40 @@ try {
             }
             $held += $lock
         }
-        [IO.File]::WriteAllText((Join-Path $dir 'runner.ps1'), $JobRunnerScript, $Utf8)
-        Write-Atomically -Path (Join-Path $dir 'request.json') -Value ([ordered]@{
-            parallel = $request.parallel; retries = $request.retries; calls = $calls
-            created = (Get-UnixTime); locks = $locks; rename = $request.rename
-        })
-        Set-Claim $claim
-        $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($JobRunnerBootstrap))
+        # Until the runner runs, a failure (a file that cannot be written, WMI itself failing: the
+        # service stopped, access denied) removes the half-made job, so that the next run starts
+        # afresh instead of waiting out the start grace.
         try {
-            $created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{
+            [IO.File]::Copy($stagedRunner, (Join-Path $dir 'runner.ps1'))
+            Write-Atomically -Path (Join-Path $dir 'request.json') -Value ([ordered]@{
+                parallel = $request.parallel; retries = $request.retries; calls = $calls
+                created = (Get-UnixTime); locks = $locks; rename = $request.rename
+            })
+            Set-Claim $claim
+            $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($JobRunnerBootstrap))
+            $arguments = @{
                 CommandLine = "`"$PSHOME\powershell.exe`" -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand $encoded"
                 CurrentDirectory = $dir
             }
+            # With the flag first; refused (a return value, or a CIM error of its own), without it.
+            $refused = $null
+            try {
+                $arguments.ProcessStartupInformation = New-CimInstance -CimClass (Get-CimClass -ClassName Win32_ProcessStartup) -Property @{ CreateFlags = [uint32]16777216 } -ClientOnly
+                $created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments $arguments
+                if ($created.ReturnValue -ne 0) { $refused = "return value $($created.ReturnValue)" }
+            } catch {
+                $refused = "error: $($_.Exception.Message)"
+            }
+            if ($null -ne $refused) {
+                $arguments.Remove('ProcessStartupInformation')
+                $created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments $arguments
+            }
+            if ($created.ReturnValue -ne 0) { throw "Win32_Process.Create could not start the job runner (return value $($created.ReturnValue))" }
         } catch {
-            # WMI itself failed (the service stopped, access denied): no runner will ever come.
             Remove-Job -Root $root -Id $id
             throw
         }
-        if ($created.ReturnValue -ne 0) {
-            Remove-Job -Root $root -Id $id
-            throw "Win32_Process.Create could not start the job runner (return value $($created.ReturnValue))"
-        }
-        Write-Answer @{ state = 'started'; discarded = $discarded; error = $null }
+        Write-Answer @{ state = 'started'; discarded = $discarded; breakaway_refused = $refused; error = $null }
         return
     }
     throw "${dir}: the job directory keeps changing"

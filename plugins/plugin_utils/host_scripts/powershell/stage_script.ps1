@@ -1,12 +1,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-# Stages what a detached job runs with powershell.exe -File, so that the job_start exec carries
-# neither (win_container_engine's engine_job and its request): a JSON request and, in an exec of
+# Stages what detached jobs run, so that the job_start exec carries none of it: the job runner
+# (job_runner, which job_start copies into each job directory) and win_container_engine's
+# engine_job with its request (run with powershell.exe -File): a JSON request and, in an exec of
 # its own when the answer says it is missing, a constant script of the collection, sent deflated
 # in base64 as bootstrap.ps1 receives scripts. Each is checked against the sha256 the controller
-# sends before it is written, once, to <root>\scripts\<name>-<sha256, first 32 digits>.ps1 (UTF-8 with a BOM: Windows PowerShell 5.1 reads a .ps1
-# without one in the ANSI code page, about_Character_Encoding) and <root>\scripts\data-<32 digits>.json,
-# through a temporary file and a rename. The job's call names them from its job directory
-# (..\scripts\...). The root and its scripts folder are private, as every job directory is, and the
+# sends before it is written, once, to <root>\scripts\<name>-<sha256, first 32 digits>.ps1
+# (UTF-8 with a BOM: Windows PowerShell 5.1 reads a .ps1 without one in the ANSI code page,
+# about_Character_Encoding) and <root>\scripts\data-<32 digits>.json, through a temporary file and
+# a rename. engine_job's call names them from its job directory (..\scripts\...). The root and its scripts folder are private, as every job directory is, and the
 # files are trusted as each job's runner.ps1 is. Requests older than a day are removed here.
 function Write-Staged {
     param([string]$Path, [string]$Text, [string]$Sha, $Encoding)
