@@ -185,8 +185,8 @@ def test_a_failing_wmi_call_leaves_no_half_made_job(transport: str, make_windows
 # --- the runner: staged once, started outside WMI's job object ---------------------------------
 
 @pytest.mark.parametrize("transport", ["winrm", "ssh-cmd"])
-def test_the_runner_is_staged_once_per_host_and_breaks_away(transport: str,
-                                                              make_windows_host: Callable[..., ContractHost]) -> None:
+def test_the_runner_is_staged_once_per_host_and_breaks_away(
+        transport: str, make_windows_host: Callable[..., ContractHost]) -> None:
     host = make_windows_host(transport, **scenario())
     run = host.run([{"name": "pull", PULL: {"name": [LTSC2019]}},
                     {"name": "export", EXPORT: {"names": [LTSC2019], "path": "C:\\images\\ltsc2019.tar"}}])
@@ -200,8 +200,8 @@ def test_the_runner_is_staged_once_per_host_and_breaks_away(transport: str,
 
 
 @pytest.mark.parametrize("transport", ["psrp", "ssh-powershell"])
-def test_a_refused_breakaway_still_runs_the_job_and_warns(transport: str,
-                                                          make_windows_host: Callable[..., ContractHost]) -> None:
+def test_a_refused_breakaway_still_runs_the_job_and_warns(
+        transport: str, make_windows_host: Callable[..., ContractHost]) -> None:
     host = make_windows_host(transport, **scenario(breakaway="refused"))
     task = host.run([{"name": "pull", PULL: {"name": [LTSC2019]}}]).task
     assert task.status == "ok" and task.changed, task.msg
