@@ -38,7 +38,8 @@ class ScriptFileError(Exception):
 
 class Embed(NamedTuple):
     """A whole script placed inside another as a constant: ``name`` (a variable of the
-    embedding script) holds the text of the script ``script`` (job_start the command line that starts its runner)."""
+    embedding script) holds the text of the script ``script`` (POSIX's job_start carries its runner,
+    Windows' job_start the command line that starts its runner)."""
 
     name: str
     script: str

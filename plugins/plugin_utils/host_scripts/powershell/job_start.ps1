@@ -14,7 +14,7 @@
 # therefore started with CREATE_BREAKAWAY_FROM_JOB (0x01000000, Win32_ProcessStartup.CreateFlags),
 # which works only where that job sets JOB_OBJECT_LIMIT_BREAKAWAY_OK; where it does not, the
 # creation fails (no process is made: "Process Creation Flags"), the runner is started again without
-# the flag and the answer says so (breakaway = $false). Sources, learn.microsoft.com: "Process
+# the flag and the answer says why (breakaway_refused). Sources, learn.microsoft.com: "Process
 # Creation Flags", "Win32_ProcessStartup class", "Create method of the Win32_Process class" (a fully
 # qualified path when the program is not on Winmgmt's search path), "Provider hosting and security".
 

@@ -7,8 +7,9 @@
 # sends before it is written, once, to <root>\scripts\<name>-<sha256, first 32 digits>.ps1
 # (UTF-8 with a BOM: Windows PowerShell 5.1 reads a .ps1 without one in the ANSI code page,
 # about_Character_Encoding) and <root>\scripts\data-<32 digits>.json, through a temporary file and
-# a rename. engine_job's call names them from its job directory (..\scripts\...). The root and its scripts folder are private, as every job directory is, and the
-# files are trusted as each job's runner.ps1 is. Requests older than a day are removed here.
+# a rename. engine_job's call names them from its job directory (..\scripts\...). The root and
+# its scripts folder are private, as every job directory is, and the files are trusted as each
+# job's runner.ps1 is. Requests older than a day are removed here.
 function Write-Staged {
     param([string]$Path, [string]$Text, [string]$Sha, $Encoding)
     $hash = -join ([Security.Cryptography.SHA256]::Create().ComputeHash($Utf8.GetBytes($Text)) | ForEach-Object { $_.ToString('x2') })
