@@ -229,8 +229,12 @@ def test_two_runs_of_one_pull_share_one_runner(transport: str, make_windows_host
         assert run.task.status == "ok" and run.task.changed, run.output
     assert sorted(run.task.result["job"]["reattached"] for run in runs) == [False, True]
     answers = [json.loads(e.answer["output"][-1]) for e in host.exchanges if e.script_name == "job_start"]
-    # Both runs found the host without the runner, staged it (the same file) and asked again.
-    assert sorted(a["state"] for a in answers) == ["attached", "runner_missing", "runner_missing", "started"]
+    states = [a["state"] for a in answers]
+    assert sorted(state for state in states if state != "runner_missing") == ["attached", "started"]
+    # The host had no runner: the first run staged it, and so did the second when it asked before
+    # the first had staged it (both write the same file); each run stages at most once.
+    stages = [e for e in host.exchanges if e.script_name == "stage_script"]
+    assert 1 <= states.count("runner_missing") == len(stages) <= 2, states
     events = [event for e in host.exchanges for event in e.job_events]
     assert [e["event"] for e in events if e["event"] == "runner_started"] == ["runner_started"]
     assert [argv for e in host.exchanges for argv in e.job_argvs] == [["image", "pull", "--", LTSC2019]]
