@@ -27,6 +27,7 @@ import copy
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -273,6 +274,38 @@ def _read_jsonl(path: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]
     return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()], offset + len(data)
 
 
+def kill_tree(pid: int) -> None:
+    """SIGKILL to ``pid`` and all its descendants (from /proc). They are stopped first, until no
+    new one appears: a stopped process cannot fork, and its children stay its children."""
+    stopped: set[int] = set()
+    while True:
+        children: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parent = int(stat.read_text().rpartition(")")[2].split()[1])
+            except OSError:
+                continue  # ended meanwhile
+            children.setdefault(parent, []).append(int(stat.parent.name))
+        tree, pending = set(), [pid]
+        while pending:
+            current = pending.pop()
+            tree.add(current)
+            pending.extend(children.get(current, []))
+        if tree <= stopped:
+            break
+        for member in tree - stopped:
+            try:
+                os.kill(member, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass
+        stopped |= tree
+    for member in stopped:
+        try:
+            os.kill(member, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 class ContractHost:
     """A fake Windows Docker host reached over ``transport`` by real ansible-playbook runs."""
 
@@ -419,6 +452,32 @@ class ContractHost:
             tasks_run.append(TaskRun(index, record["task"], record["status"], record["result"], per_task.get(index, [])))
         run = PlayRun(process.returncode, process.stdout, process.stderr, tasks_run, all_exchanges)
         return self._checked(run, errors, results, allow_harness_errors)
+
+    def run_killed(self, tasks: Sequence[Mapping[str, Any]], when: Callable[[list[Exchange]], bool]) -> list[Exchange]:
+        """Run a play and kill the controller as soon as ``when`` holds for its execs so far:
+        SIGKILL to ansible-playbook and every process under it (its workers run in sessions of
+        their own, so a process group is not enough), as when the machine or the AWX pod running
+        it dies. Returns the execs the fake host saw until then."""
+        exchanges_offset = self._size(EXCHANGES_FILE)
+        command, rundir, results_path = self._prepare(tasks, False, False, None, 0)
+        process = subprocess.Popen(command, cwd=rundir, env=self.environment(results_path), stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + PLAYBOOK_TIMEOUT
+        try:
+            while process.poll() is None:
+                records, _offset = _read_jsonl(self.directory / EXCHANGES_FILE, exchanges_offset)
+                if when([Exchange(r) for r in records if r.get("event") == "exchange"]):
+                    break
+                if time.monotonic() > deadline:
+                    raise FakeHostFailure("the play did not reach the point to kill it within %d seconds" % PLAYBOOK_TIMEOUT)
+                time.sleep(0.1)
+            else:
+                raise FakeHostFailure("ansible-playbook ended (rc %s) before the point to kill it" % process.returncode)
+        finally:
+            kill_tree(process.pid)
+            process.wait()
+        records, _offset = _read_jsonl(self.directory / EXCHANGES_FILE, exchanges_offset)
+        return [Exchange(r) for r in records if r.get("event") == "exchange"]
 
     def run_together(
         self,

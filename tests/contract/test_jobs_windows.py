@@ -244,6 +244,57 @@ def test_two_runs_of_one_pull_share_one_runner(transport: str, make_windows_host
     assert host.image(LTSC2019)["Id"] == LTSC2019_IMAGE["Id"]
 
 
+# --- a controller killed mid-job --------------------------------------------------------------
+
+def started_answers(exchanges) -> list[str]:
+    return [json.loads(e.answer["output"][-1]).get("state") for e in exchanges if e.script_name == "job_start"]
+
+
+@pytest.mark.parametrize("transport", ["winrm", "ssh-cmd"])
+def test_a_controller_killed_mid_job_reruns_into_the_same_job_and_reports_what_the_host_has(
+        transport: str, make_windows_host: Callable[..., ContractHost]) -> None:
+    host = make_windows_host(transport, **scenario(hold=True))
+    pull = [{"name": "pull", PULL: {"name": [LTSC2019]}}]
+    # The controller dies while the host's first job runs (the runner staged, the pull held).
+    killed = host.run_killed(pull, when=lambda exchanges: "started" in started_answers(exchanges))
+    names = [e.script_name for e in killed]
+    staged = names.index("stage_script")
+    assert names[staged - 1:staged + 2] == ["job_start", "stage_script", "job_start"], names
+    job = killed[staged + 1].request["job"]
+    assert host.state["job_host"]["entries"][job]["kind"] == "dir"
+    assert host.image(LTSC2019) is None  # still pulling
+
+    # The rerun finds the job still running, attaches instead of starting a second runner, and
+    # is released only then.
+    [rerun] = host.run_together([pull], when=lambda exchanges: "attached" in started_answers(exchanges),
+                                then=lambda: fake_jobs.release_jobs(host.directory))
+    task = rerun.task
+    assert task.status == "ok" and task.changed and task.result["job"]["reattached"] is True, rerun.output
+    assert "stage_script" not in [e.script_name for e in rerun.exchanges]
+    events = [event for e in host.exchanges for event in e.job_events]
+    assert [e["job"] for e in events if e["event"] == "runner_started"] == [job]
+    assert [argv for e in host.exchanges for argv in e.job_argvs] == [["image", "pull", "--", LTSC2019]]
+    # What the result says is what the host has: the image, by the ID the result reports.
+    assert task.result["image"]["Id"] == host.image(LTSC2019)["Id"] == LTSC2019_IMAGE["Id"]
+    assert task.result["actions"] == ["Pulled image %s" % LTSC2019], task.result
+    # The killed run's claim is under a minute old, so cleanup keeps the finished job for it; no
+    # process of the job runs any more.
+    entry = host.state["job_host"]["entries"][job]
+    assert "results.json" in entry["files"] and not [
+        p for p in host.state["job_host"]["processes"].values() if p.get("job") == job]
+    # Two minutes later the next job on the host sweeps it as an orphan.
+    path = host.directory / "state.json"
+    state = json.loads(path.read_text())
+    for item in [state["job_host"]["entries"][job]] + list(state["job_host"]["entries"][job]["files"].values()):
+        item["mtime"] -= 120
+    path.write_text(json.dumps(state))
+    fake_jobs.release_jobs(host.directory)
+    later = host.run([{"name": "pull", PULL: {"name": [LTSC2025]}}]).task
+    assert later.status == "ok" and later.changed, later.msg
+    assert job not in host.state["job_host"]["entries"]
+    assert {"event": "swept", "entry": job} in [event for e in later.exchanges for event in e.job_events]
+
+
 # --- what the modules leave behind ------------------------------------------------------------
 
 @pytest.mark.parametrize("transport", ["psrp", "ssh-powershell"])
