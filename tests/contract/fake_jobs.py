@@ -750,9 +750,11 @@ def script_job_start(self: FakeWindowsHost, lines: list[str], record: dict[str, 
             refused = None
             if settings.get("breakaway") == "refused":
                 # The provider host's job object lacks JOB_OBJECT_LIMIT_BREAKAWAY_OK: CreateProcess with
-                # CREATE_BREAKAWAY_FROM_JOB fails with ERROR_ACCESS_DENIED ("Process Creation Flags"),
-                # which Win32_Process.Create returns as 2, "Access denied" ("Create method of the
-                # Win32_Process class"); no process is made, and the script asks again without the flag.
+                # CREATE_BREAKAWAY_FROM_JOB fails ("Process Creation Flags": the job must set that limit;
+                # CreateProcess documents ERROR_ACCESS_DENIED for it), and no process is made. 2 is the
+                # documented "Access denied" return value of Win32_Process.Create ("Create method of the
+                # Win32_Process class"); that it is the value reported here is an inference, not a
+                # capture, which is why job_start treats every non-zero value (and a CIM error) alike.
                 refused = "return value 2"
                 jobs.event("breakaway_refused", job=job)
             if settings.get("wmi") == "fails":
