@@ -77,8 +77,9 @@ Windows behaviour emulated, with its public source (learn.microsoft.com unless s
   ("Create method of the Win32_Process class"); with ``CREATE_BREAKAWAY_FROM_JOB`` in
   ``Win32_ProcessStartup.CreateFlags`` ("Win32_ProcessStartup class") the process is outside the
   WMI provider host's job object, unless that job lacks ``JOB_OBJECT_LIMIT_BREAKAWAY_OK``
-  (scenario ``breakaway: refused``): then CreateProcess fails with ERROR_ACCESS_DENIED ("Process
-  Creation Flags") and Create returns 2, "Access denied", without making a process.
+  (scenario ``breakaway: refused``): then CreateProcess fails ("Process Creation Flags"; public
+  reports show ERROR_ACCESS_DENIED) and no process is made; Create's answer is modelled as its
+  documented "Access denied", 2 (inferred, not captured).
 """
 
 from __future__ import annotations
@@ -750,8 +751,9 @@ def script_job_start(self: FakeWindowsHost, lines: list[str], record: dict[str, 
             refused = None
             if settings.get("breakaway") == "refused":
                 # The provider host's job object lacks JOB_OBJECT_LIMIT_BREAKAWAY_OK: CreateProcess with
-                # CREATE_BREAKAWAY_FROM_JOB fails ("Process Creation Flags": the job must set that limit;
-                # CreateProcess documents ERROR_ACCESS_DENIED for it), and no process is made. 2 is the
+                # CREATE_BREAKAWAY_FROM_JOB fails ("Process Creation Flags" says only that the job must
+                # set that limit; public reports, such as a Chromium issue on CreateProcessAsUserW with
+                # this flag, show ERROR_ACCESS_DENIED, 0x5), and no process is made. 2 is the
                 # documented "Access denied" return value of Win32_Process.Create ("Create method of the
                 # Win32_Process class"); that it is the value reported here is an inference, not a
                 # capture, which is why job_start treats every non-zero value (and a CIM error) alike.
